@@ -1,0 +1,18 @@
+export * as abi from './abi/constants.js';
+export * as ioctls from './abi/ioctls.js';
+export * as structs from './abi/structs.js';
+export { SyscallError, errnoName } from './errors.js';
+export * from './syscalls/files.js';
+export * from './syscalls/memory.js';
+export * from './syscalls/namespaces.js';
+export * from './syscalls/mounts.js';
+export * from './syscalls/process.js';
+export * from './syscalls/capabilities.js';
+export * from './syscalls/rlimits.js';
+export * from './net/tap.js';
+export { Kvm } from './kvm/kvm.js';
+export { VmFd, type MemoryRegion, type Ioeventfd } from './kvm/vm.js';
+export { VcpuFd, type MpState } from './kvm/vcpu.js';
+export type { VcpuExit, VcpuExitKind } from './kvm/exits.js';
+export type { CpuidEntry } from './kvm/cpuid.js';
+export { REGISTER_NAMES, SEGMENT_NAMES, type Regs, type Sregs, type Segment, type DescriptorTable, type Fpu, type RegisterName } from './kvm/registers.js';

@@ -1,0 +1,80 @@
+// File descriptors: open, read, write, sync, control, close.
+import * as c from '../abi/constants.js';
+import { check, q } from '../errors.js';
+import { libc } from '../libc.js';
+
+export function open(path: string, flags: number, mode = 0o644): number {
+  return check(libc.open(path, flags | c.O_CLOEXEC, mode), 'open', () => q(path));
+}
+
+export function openat(dirfd: number, path: string, flags: number, mode = 0o644): number {
+  return check(libc.openat(dirfd, path, flags | c.O_CLOEXEC, mode), 'openat', () => `${dirfd}, ${q(path)}`);
+}
+
+export function close(fd: number): void {
+  check(libc.close(fd), 'close', () => `${fd}`);
+}
+
+/** Reads up to buffer.length bytes; returns how many were read (0 at end of file). */
+export function read(fd: number, buffer: Uint8Array): number {
+  return check(libc.read(fd, buffer, buffer.byteLength), 'read', () => `${fd}, ${buffer.byteLength} bytes`);
+}
+
+export function write(fd: number, buffer: Uint8Array): number {
+  return check(libc.write(fd, buffer, buffer.byteLength), 'write', () => `${fd}, ${buffer.byteLength} bytes`);
+}
+
+export function pread(fd: number, buffer: Uint8Array, offset: number | bigint): number {
+  return check(libc.pread(fd, buffer, buffer.byteLength, offset), 'pread', () => `${fd}, ${buffer.byteLength} bytes at ${offset}`);
+}
+
+export function pwrite(fd: number, buffer: Uint8Array, offset: number | bigint): number {
+  return check(libc.pwrite(fd, buffer, buffer.byteLength, offset), 'pwrite', () => `${fd}, ${buffer.byteLength} bytes at ${offset}`);
+}
+
+export function fsync(fd: number): void {
+  check(libc.fsync(fd), 'fsync', () => `${fd}`);
+}
+
+export function fdatasync(fd: number): void {
+  check(libc.fdatasync(fd), 'fdatasync', () => `${fd}`);
+}
+
+export function fcntl(fd: number, command: number, arg = 0): number {
+  return check(libc.fcntl(fd, command, arg), 'fcntl', () => `${fd}, ${command}, ${arg}`);
+}
+
+/** Sets or clears FD_CLOEXEC (execve from Node needs fds 0-2 inheritable again). */
+export function setCloseOnExec(fd: number, on: boolean): void {
+  const flags = fcntl(fd, c.F_GETFD);
+  fcntl(fd, c.F_SETFD, on ? flags | c.FD_CLOEXEC : flags & ~c.FD_CLOEXEC);
+}
+
+/** ioctl with a pointer argument: `arg` is the struct the request reads and/or fills. */
+export function ioctl(fd: number, request: number, arg: Uint8Array | null, name = `0x${request.toString(16)}`): number {
+  return check(libc.ioctlPtr(fd, request, arg), 'ioctl', () => `${fd}, ${name}`);
+}
+
+/** ioctl with an integer argument (or none). */
+export function ioctlValue(fd: number, request: number, value: number | bigint = 0, name = `0x${request.toString(16)}`): number {
+  const result = typeof value === 'bigint' ? libc.ioctlAddr(fd, request, value) : libc.ioctlInt(fd, request, value);
+  return check(result, 'ioctl', () => `${fd}, ${name}, ${value}`);
+}
+
+export function pipe2(flags = c.O_CLOEXEC): [read: number, write: number] {
+  const fds = new Int32Array(2);
+  check(libc.pipe2(fds, flags), 'pipe2', () => `0x${flags.toString(16)}`);
+  return [fds[0]!, fds[1]!];
+}
+
+export function eventfd(initial = 0, flags = c.EFD_CLOEXEC): number {
+  return check(libc.eventfd(initial, flags), 'eventfd', () => `${initial}, 0x${flags.toString(16)}`);
+}
+
+export function memfdCreate(name: string, flags = c.MFD_CLOEXEC): number {
+  return check(libc.memfd_create(name, flags), 'memfd_create', () => q(name));
+}
+
+export function closeRange(first: number, last = 0xffffffff, flags = 0): void {
+  check(libc.close_range(first, last, flags), 'close_range', () => `${first}, ${last}, ${flags}`);
+}
