@@ -3,7 +3,7 @@
 // the place that must prove the real thing works.
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { it, test } from 'vitest';
+import { it, type TestFunction } from 'vitest';
 
 export const underCI = process.env.CI === 'true';
 
@@ -46,15 +46,13 @@ export function missing(needs: Needs): string[] {
   return reasons;
 }
 
-type TestFn = Parameters<typeof test>[1];
-
 /**
  * `itNeeds({ kvm: true })('runs a guest', async () => ...)`: skipped locally when the host lacks
  * something, failing under CI=true with the list of what is missing.
  */
 export function itNeeds(needs: Needs) {
   const reasons = missing(needs);
-  return (name: string, fn: TestFn, timeout?: number): void => {
+  return (name: string, fn: TestFunction, timeout?: number): void => {
     if (reasons.length === 0) {
       it(name, fn, timeout);
     } else if (underCI) {

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Sets up isola on Debian 12 (as root): the Debian packages it uses, the npm dependencies, the build,
+# the embedded busybox image, and the `isola` command in /usr/local/bin. Safe to run again: each step
+# is skipped when it is already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+
+# Debian packages: busybox-static for the default image; qemu-utils (qemu-img) as the qcow2 oracle;
+# a C toolchain and kernel headers for guest kits and ABI tests; iproute2 for networks; umoci and
+# skopeo to check that the images isola writes are readable by others.
+PACKAGES=(busybox-static qemu-utils gcc libc6-dev linux-libc-dev binutils iproute2 umoci skopeo ca-certificates)
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+[ "$node_major" -ge 20 ] || die "isola needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))"
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" -eq 0 ] || die "these Debian packages are missing and installing them needs root: ${missing[*]}"
+  say "Installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm dependencies, reinstalled only when the lockfile changed.
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.isola-lock-sha256 2>/dev/null)" != "$lock_sum" ]; then
+  say "Installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > node_modules/.isola-lock-sha256
+fi
+
+say "Building"
+export NX_DAEMON=false NX_NO_CLOUD=true NX_ISOLATE_PLUGINS=false
+npx nx run-many -t build --output-style=static >/tmp/isola-build.log 2>&1 || { cat /tmp/isola-build.log; die "the build failed"; }
+
+say "Building the embedded busybox image"
+node tools/busybox-image/dist/cli.js
+
+if [ "$(id -u)" -eq 0 ]; then
+  ln -sfn "$repo/apps/cli/bin/run.js" /usr/local/bin/isola
+  say "isola is ready: /usr/local/bin/isola -> $repo/apps/cli/bin/run.js"
+else
+  say "isola is ready: $repo/apps/cli/bin/run.js (not linked into /usr/local/bin: not root)"
+fi
