@@ -1,0 +1,2 @@
+export { COMMANDS } from './commands.js';
+export { reportError, exitStatusFor, EXIT } from './errors.js';

@@ -1,0 +1,54 @@
+// The isola command as users run it: the built binary, real arguments, real exit statuses.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { itNeeds } from '../support/requirements.js';
+
+const bin = fileURLToPath(new URL('../../apps/cli/bin/run.js', import.meta.url));
+const { version } = JSON.parse(readFileSync(new URL('../../apps/cli/package.json', import.meta.url), 'utf8'));
+
+function isola(...args: string[]) {
+  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('isola', () => {
+  it('prints its version', () => {
+    expect(isola('--version')).toEqual({ status: 0, stdout: `isola ${version}\n`, stderr: '' });
+  });
+
+  it('answers an unknown command and a bad flag with one line and status 2, no stack trace', () => {
+    const unknown = isola('frobnicate');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toBe('Error: unknown command "frobnicate"\nSee \'isola --help\'.\n');
+    const badFlag = isola('doctor', '--bogus');
+    expect(badFlag.status).toBe(2);
+    expect(badFlag.stderr).toBe("Error: Nonexistent flag: --bogus\nSee 'isola doctor --help'.\n");
+  });
+
+  it('lists its commands in --help', () => {
+    const help = isola('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/doctor\s+Report what isola can use on this host/);
+  });
+
+  itNeeds({ root: true, kvm: true })('doctor reports this host in JSON, with a measured guest speed', () => {
+    const result = isola('doctor', '--json');
+    expect(result.status).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.ok).toBe(true);
+    expect(report.isola).toBe(version);
+    expect(report.checks.cgroups.details.mode).toMatch(/^(v1|v2|hybrid)$/);
+    expect(report.checks.kvm.details.apiVersion).toBe(12);
+    expect(report.checks.kvm.details.guestSpeed.instructionsPerSecond).toBeGreaterThan(0);
+    expect(report.checks.capabilities.details.effective).toContain('CAP_SYS_ADMIN');
+  });
+
+  it('doctor prints a human report by default', () => {
+    const result = isola('doctor', '--no-measure');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^isola \S+\n[✓!✗] kernel +Linux /);
+    expect(result.stdout).toMatch(/[✓!✗] cgroups +(v1|v2|hybrid)/);
+  });
+});
