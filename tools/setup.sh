@@ -45,8 +45,8 @@ say "Building the embedded busybox image"
 node tools/busybox-image/dist/cli.js
 
 if [ "$(id -u)" -eq 0 ]; then
-  ln -sfn "$repo/apps/cli/bin/run.js" /usr/local/bin/isola
-  say "isola is ready: /usr/local/bin/isola -> $repo/apps/cli/bin/run.js"
+  ln -sfn "$repo/apps/cli/bin/isola.cjs" /usr/local/bin/isola
+  say "isola is ready: /usr/local/bin/isola -> $repo/apps/cli/bin/isola.cjs"
 else
-  say "isola is ready: $repo/apps/cli/bin/run.js (not linked into /usr/local/bin: not root)"
+  say "isola is ready: $repo/apps/cli/bin/isola.cjs (not linked into /usr/local/bin: not root)"
 fi

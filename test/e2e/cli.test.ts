@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { itNeeds } from '../support/requirements.js';
 
-const bin = fileURLToPath(new URL('../../apps/cli/bin/run.js', import.meta.url));
+const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
 const { version } = JSON.parse(readFileSync(new URL('../../apps/cli/package.json', import.meta.url), 'utf8'));
 
 function isola(...args: string[]) {
