@@ -23,6 +23,25 @@ describe('isola doctor', () => {
     expect(report.ok).toBe(true);
   });
 
+  it('is not ok when an essential is missing, and says so', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'isola-doctor-'));
+    try {
+      const mountinfo = join(dir, 'mountinfo');
+      writeFileSync(mountinfo, '22 1 8:1 / / rw,relatime - ext4 /dev/vda1 rw\n');
+      const report = runDoctor({ mountinfo, measureKvm: false });
+      expect(report.checks.cgroups).toMatchObject({ status: 'missing', essential: true, summary: 'no cgroup filesystem is mounted' });
+      expect(report.ok).toBe(false);
+      const text = formatReport(report);
+      expect(text).toMatch(/^✗ cgroups +no cgroup filesystem is mounted$/m);
+      expect(text).toMatch(/\nisola cannot run containers on this host: an essential check \(✗\) failed\.$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   itNeeds({ kvm: true })('measures how fast a guest runs', () => {
     const kvm = runDoctor({ measureKvm: true }).checks.kvm;
     expect(kvm.status).not.toBe('missing');

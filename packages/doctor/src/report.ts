@@ -22,6 +22,8 @@ export interface DoctorOptions {
   /** Measure guest instructions per second (runs a tiny guest for ~20 ms). Default true. */
   measureKvm?: boolean;
   kvmDevice?: string;
+  /** The mount table to read cgroup mounts from (default /proc/self/mountinfo). */
+  mountinfo?: string;
   version?: string;
 }
 
@@ -29,7 +31,7 @@ export function runDoctor(options: DoctorOptions = {}): DoctorReport {
   const checks: Record<Section, Check> = {
     kernel: guarded(true, probeKernel),
     namespaces: guarded(true, () => probeNamespaces()),
-    cgroups: guarded(true, () => probeCgroups()),
+    cgroups: guarded(true, () => probeCgroups(options.mountinfo)),
     overlayfs: guarded(false, probeOverlay),
     kvm: guarded(false, () => probeKvm({ device: options.kvmDevice, measure: options.measureKvm })),
     capabilities: guarded(false, probeCapabilities),

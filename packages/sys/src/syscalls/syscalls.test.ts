@@ -226,3 +226,28 @@ describe('tap', () => {
     expect(() => openTap({ name: 'a-name-that-is-too-long' })).toThrow(/longer than 15 bytes/);
   });
 });
+
+describe('execve', () => {
+  // execve replaces the calling process, so it runs in a child Node that loads the built package.
+  it('replaces a Node process with fds 0-2 inherited and its other fds closed on exec', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const script = `
+      import { execve, open, abi } from '@isola/sys';
+      const extra = open('/dev/null', abi.O_RDONLY);
+      execve('/bin/sh', ['sh', '-c', 'echo "$GREETING from $0"; ls /proc/self/fd'], ['GREETING=hello']);
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    const [greeting, ...fds] = child.stdout.trim().split('\n');
+    expect(greeting).toBe('hello from sh');
+    // 0-2 survive; the fd Node and the test opened do not (3 is ls's own directory fd).
+    expect(fds.map(Number).filter((fd) => fd > 3)).toEqual([]);
+    expect(fds.map(Number)).toEqual(expect.arrayContaining([0, 1, 2]));
+
+    const failing = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      import { execve } from '@isola/sys';
+      try { execve('/no/such/binary', ['x'], []); } catch (e) { console.log(e.message); }
+    `], { encoding: 'utf8' });
+    expect(failing.stdout.trim()).toBe('execve("/no/such/binary"): ENOENT (No such file or directory)');
+  });
+});
