@@ -49,6 +49,9 @@ export const libc = {
   waitid: lib.func('waitid', 'int', ['int', 'uint', 'void *', 'int']),
   execve: lib.func('execve', 'int', ['str', 'const char **', 'const char **']),
   strerror: lib.func('strerror', 'str', ['int']),
+  // glibc's clone(fn, stack, flags, arg): the child starts at fn (isola's machine code) on `stack`.
+  clone: lib.func('clone', 'int', ['void *', 'void *', 'int', 'void *']),
+  pthread_sigmask: lib.func('pthread_sigmask', 'int', ['int', 'void *', 'void *']),
 };
 
 /** errno as the last call through koffi left it. */

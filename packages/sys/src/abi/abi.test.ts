@@ -21,7 +21,7 @@ const C_TYPES: Record<string, string> = {
 const SIZE_IS_NOT_SIZEOF = new Set(['kvm_run', 'ifreq']);
 
 /** Constants that are not C macros of the same name. */
-const NOT_IN_HEADERS = new Set(['CAPABILITIES', 'RLIMITS', 'KVM_CAP', 'RLIM_INFINITY', 'SYS_pivot_root', 'KVM_API_VERSION']);
+const NOT_IN_HEADERS = new Set(['SYS', 'CAPABILITIES', 'RLIMITS', 'KVM_CAP', 'RLIM_INFINITY', 'SYS_pivot_root', 'KVM_API_VERSION']);
 
 function cProgram(): { source: string; expected: Map<string, string> } {
   const lines: string[] = [];
@@ -45,6 +45,7 @@ function cProgram(): { source: string; expected: Map<string, string> } {
     if (!NOT_IN_HEADERS.has(name) && (typeof value === 'number' || typeof value === 'bigint')) emit(name, name, value);
   }
   for (const [name, value] of Object.entries(constants.KVM_CAP)) emit(`KVM_CAP_${name}`, `KVM_CAP_${name}`, value);
+  for (const [name, value] of Object.entries(constants.SYS)) emit(`SYS_${name}`, `SYS_${name}`, value);
   constants.CAPABILITIES.forEach((name, bit) => emit(name, name, bit));
   constants.RLIMITS.forEach((name, n) => emit(name, name, n));
   emit('SYS_pivot_root', 'SYS_pivot_root', constants.SYS_pivot_root);

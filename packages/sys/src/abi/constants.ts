@@ -219,3 +219,16 @@ export const RLIMITS = [
   'RLIMIT_NICE', 'RLIMIT_RTPRIO', 'RLIMIT_RTTIME',
 ] as const;
 export type RlimitName = (typeof RLIMITS)[number];
+
+/** x86-64 syscall numbers the spawn interpreter issues (checked against <sys/syscall.h>). */
+export const SYS = {
+  read: 0, write: 1, close: 3, ioctl: 16, rt_sigaction: 13, rt_sigprocmask: 14, dup2: 33, execve: 59,
+  exit_group: 231, chdir: 80, fchdir: 81, mkdir: 83, symlink: 88, umask: 95, setgroups: 116, setresuid: 117,
+  setresgid: 119, setsid: 112, capset: 126, mknod: 133, prctl: 157, pivot_root: 155, chroot: 161, setrlimit: 160,
+  mount: 165, umount2: 166, sethostname: 170, setdomainname: 171, openat: 257, unshare: 272, prlimit64: 302,
+  setns: 308, seccomp: 317, close_range: 436,
+} as const;
+export type SyscallName = keyof typeof SYS;
+
+export const SIGCHLD = 17;
+export const SIG_SETMASK = 2;

@@ -1,0 +1,71 @@
+// A child's syscall list, planned in TypeScript and laid out in native memory for the interpreter:
+// steps of (number, six arguments, flags), strings and NULL-terminated pointer arrays in a pool after
+// them. Pure planning: nothing here calls the kernel.
+import { SYS, type SyscallName } from '../abi/constants.js';
+import { PROGRAM, STEP_IGNORE_FAILURE, STEP_SAVE_RESULT, STEP_USE_SAVED } from './interpreter.js';
+
+/** An argument: a number, a C string, bytes (passed by address), an argv-style string array, or NULL. */
+export type StepArg = number | bigint | string | Uint8Array | readonly string[] | null;
+
+export interface Step {
+  syscall: SyscallName;
+  args: StepArg[];
+  /** How failures name this step: `mount("proc" on "/proc")`. */
+  describe: string;
+  ignoreFailure?: boolean;
+  /** Keep the result (e.g. an fd from openat) for a later step's first argument. */
+  saveResult?: boolean;
+  useSavedAsFirstArg?: boolean;
+}
+
+const align8 = (n: number): number => (n + 7) & ~7;
+
+function poolSize(arg: StepArg): number {
+  if (typeof arg === 'string') return align8(Buffer.byteLength(arg) + 1);
+  if (arg instanceof Uint8Array) return align8(arg.byteLength);
+  if (Array.isArray(arg)) return 8 * (arg.length + 1) + arg.reduce((n: number, s: string) => n + poolSize(s), 0);
+  return 0;
+}
+
+export function programSize(steps: readonly Step[]): number {
+  let size = PROGRAM.steps + steps.length * PROGRAM.stepSize;
+  for (const step of steps) for (const arg of step.args) size += poolSize(arg);
+  return size;
+}
+
+/**
+ * Writes the program into `memory`, which lives at native address `base` (pointers in the program are
+ * absolute: the child sees the same addresses in its copy of the address space).
+ */
+export function layOutProgram(steps: readonly Step[], errorFd: number, memory: Uint8Array, base: bigint): void {
+  const view = new DataView(memory.buffer, memory.byteOffset, memory.byteLength);
+  let pool = PROGRAM.steps + steps.length * PROGRAM.stepSize;
+  const place = (arg: StepArg): bigint => {
+    if (arg === null) return 0n;
+    if (typeof arg === 'number') return BigInt.asUintN(64, BigInt(arg));
+    if (typeof arg === 'bigint') return BigInt.asUintN(64, arg);
+    const at = pool;
+    if (typeof arg === 'string') {
+      pool += poolSize(arg);
+      memory.set(Buffer.from(`${arg}\0`), at);
+    } else if (arg instanceof Uint8Array) {
+      pool += poolSize(arg);
+      memory.set(arg, at);
+    } else {
+      pool += 8 * (arg.length + 1);
+      arg.forEach((s, i) => view.setBigUint64(at + 8 * i, place(s), true));
+      view.setBigUint64(at + 8 * arg.length, 0n, true);
+    }
+    return base + BigInt(at);
+  };
+  view.setBigUint64(PROGRAM.count, BigInt(steps.length), true);
+  view.setBigUint64(PROGRAM.errorFd, BigInt(errorFd), true);
+  steps.forEach((step, i) => {
+    if (step.args.length > 6) throw new RangeError(`${step.describe}: a syscall takes at most 6 arguments`);
+    const at = PROGRAM.steps + i * PROGRAM.stepSize;
+    view.setBigUint64(at, BigInt(SYS[step.syscall]), true);
+    step.args.forEach((arg, a) => view.setBigUint64(at + 8 + 8 * a, place(arg), true));
+    const flags = (step.ignoreFailure ? STEP_IGNORE_FAILURE : 0) | (step.saveResult ? STEP_SAVE_RESULT : 0) | (step.useSavedAsFirstArg ? STEP_USE_SAVED : 0);
+    view.setBigUint64(at + PROGRAM.flags, BigInt(flags), true);
+  });
+}

@@ -1,0 +1,120 @@
+// Children started by the interpreter under the real kernel: steps run, namespaces are new, failures
+// name their step, and no JavaScript runs in the child.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { itNeeds } from '../../../../test/support/requirements.js';
+import * as c from '../abi/constants.js';
+import { close, pipe2, read, write } from '../syscalls/files.js';
+import { waitid } from '../syscalls/process.js';
+import { INTERPRETER_HEX } from './interpreter.js';
+import { SpawnError, spawn, spawnChild } from './spawn.js';
+import * as s from './steps.js';
+
+function readAll(fd: number): string {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(4096);
+  for (let n; (n = read(fd, buf)) > 0; ) chunks.push(Buffer.from(buf.subarray(0, n)));
+  return Buffer.concat(chunks).toString();
+}
+
+/** Runs steps with the child's stdout on a pipe; returns what it printed and how it ended. */
+function run(steps: ReturnType<typeof s.execveStep>[], namespaces = 0) {
+  const [r, w] = pipe2();
+  try {
+    const pid = spawn({ namespaces, steps: [s.dup2Step(w, 1), ...steps] });
+    close(w);
+    const output = readAll(r);
+    return { output, state: waitid({ pid }) };
+  } finally {
+    close(r);
+    try {
+      close(w);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+describe('spawn', () => {
+  itNeeds({ tools: ['as', 'objcopy'] })('runs the bytes assembled from interpreter.S', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'isola-asm-'));
+    try {
+      const source = new URL('./interpreter.S', import.meta.url).pathname;
+      execFileSync('as', ['--64', '-o', join(dir, 'i.o'), source]);
+      execFileSync('objcopy', ['-O', 'binary', '-j', '.text', join(dir, 'i.o'), join(dir, 'i.bin')]);
+      expect(readFileSync(join(dir, 'i.bin')).toString('hex')).toBe(INTERPRETER_HEX);
+      expect(INTERPRETER_HEX.length / 2).toBeLessThanOrEqual(160);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs steps and exits 0 when the list ends without execve', () => {
+    const { output, state } = run([s.writeStep(1, 'first '), s.writeStep(1, 'second')]);
+    expect(output).toBe('first second');
+    expect(state).toMatchObject({ kind: 'exited', status: 0 });
+  });
+
+  itNeeds({ files: ['/bin/busybox'] })('execs a program with the given argv and environment', () => {
+    const { output, state } = run([s.execveStep('/bin/busybox', ['sh', '-c', 'echo "$A $0 $#" "$@"', 'zero', 'x y'], ['A=env'])]);
+    expect(output).toBe('env zero 1 x y\n');
+    expect(state).toMatchObject({ kind: 'exited', status: 0 });
+  });
+
+  itNeeds({ root: true, files: ['/bin/busybox'] })('creates new UTS, PID, mount, IPC and network namespaces', () => {
+    const ns = c.CLONE_NEWUTS | c.CLONE_NEWPID | c.CLONE_NEWNS | c.CLONE_NEWIPC | c.CLONE_NEWNET;
+    const { output } = run(
+      [
+        s.sethostnameStep('isola-test'),
+        s.mountStep(null, '/', null, c.MS_REC | c.MS_PRIVATE),
+        s.mountStep('proc', '/proc', 'proc', c.MS_NOSUID | c.MS_NODEV | c.MS_NOEXEC),
+        s.execveStep('/bin/busybox', ['sh', '-c', 'hostname; echo $$; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "; readlink /proc/self/ns/uts'], []),
+      ],
+      ns,
+    );
+    const [hostname, pid, net, uts] = output.trim().split('\n');
+    expect(hostname).toBe('isola-test');
+    expect(pid).toBe('1');
+    expect(net).toBe('lo');
+    expect(uts).toMatch(/^uts:\[\d+\]$/);
+    expect(uts).not.toBe(readlinkSync('/proc/self/ns/uts'));
+    expect(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim()).not.toBe('isola-test');
+  });
+
+  it('names the failing step and errno, and reaps the child', () => {
+    let error: unknown;
+    try {
+      spawn({ steps: [s.chdirStep('/'), s.execveStep('/no/such/program', ['x'], [])] });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SpawnError);
+    expect((error as SpawnError).message).toBe('step 2, execve("/no/such/program"): ENOENT (No such file or directory)');
+    expect((error as SpawnError).code).toBe('ENOENT');
+    expect(() => waitid('any', c.WEXITED | c.WNOHANG)).toThrow(/ECHILD/);
+  });
+
+  it('waits for the parent before running the rest of its steps', () => {
+    const [syncR, syncW] = pipe2();
+    const [outR, outW] = pipe2();
+    const child = spawnChild({ steps: [s.waitForParentStep(syncR), s.writeStep(outW, 'released')] });
+    close(syncR);
+    close(outW);
+    write(syncW, Buffer.from('x'));
+    close(syncW);
+    child.awaitSteps();
+    expect(readAll(outR)).toBe('released');
+    close(outR);
+    expect(waitid({ pid: child.pid })).toMatchObject({ kind: 'exited', status: 0 });
+  });
+
+  it('resets signal dispositions and the mask Node had', () => {
+    // Node ignores SIGPIPE; a shell started through spawn must see the default disposition again.
+    const { output } = run([s.execveStep('/bin/sh', ['sh', '-c', 'grep -E "^(SigIgn|SigBlk)" /proc/self/status'], [])]);
+    expect(output).toMatch(/SigBlk:\s+0+\n/);
+    expect(output).toMatch(/SigIgn:\s+0+\n/);
+  });
+});

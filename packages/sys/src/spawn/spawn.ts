@@ -1,0 +1,128 @@
+// Starts a child in new namespaces without running any JavaScript in it: clone() enters the 150-byte
+// interpreter, which executes the prepared steps and then execve. A failing step is reported back as
+// (step, errno) over a close-on-exec pipe, so the parent learns of success when the pipe closes.
+import { IsolaError } from '@isola/errors';
+import * as c from '../abi/constants.js';
+import { SyscallError, errnoName } from '../errors.js';
+import { lastErrno, libc } from '../libc.js';
+import { close, pipe2, read } from '../syscalls/files.js';
+import { type Mapping, mmap } from '../syscalls/memory.js';
+import { describeCloneFlags } from '../syscalls/namespaces.js';
+import { waitid } from '../syscalls/process.js';
+import { INTERPRETER_HEX } from './interpreter.js';
+import { type Step, layOutProgram, programSize } from './program.js';
+import { resetSignalsSteps } from './steps.js';
+
+export class SpawnError extends IsolaError {
+  readonly step: number;
+  readonly errno: number;
+
+  constructor(step: number, describe: string, errno: number) {
+    const name = errnoName(errno);
+    super(name, `step ${step + 1}, ${describe}: ${name} (${libc.strerror(errno)})`, { details: { step, describe, errno } });
+    this.name = 'SpawnError';
+    this.step = step;
+    this.errno = errno;
+  }
+}
+
+let code: Mapping | undefined;
+let stack: Mapping | undefined;
+const STACK_SIZE = 64 * 1024;
+
+/** The interpreter in an executable page, and a stack for it: made once, shared by every spawn. */
+function runtime(): { code: Mapping; stack: Mapping } {
+  if (!code) {
+    const bytes = Buffer.from(INTERPRETER_HEX, 'hex');
+    code = mmap(4096);
+    code.bytes.set(bytes);
+    code.protect(c.PROT_READ | c.PROT_EXEC);
+  }
+  // Without CLONE_VM the child writes to its own copy of this stack, so one stack serves every spawn.
+  stack ??= mmap(STACK_SIZE);
+  return { code, stack };
+}
+
+export interface SpawnOptions {
+  /** CLONE_NEW* flags: the namespaces the child is created in. */
+  namespaces?: number;
+  steps: readonly Step[];
+}
+
+export class SpawnedChild {
+  readonly pid: number;
+  #errorFd: number;
+  readonly #steps: readonly Step[];
+  readonly #offset: number;
+
+  constructor(pid: number, errorFd: number, steps: readonly Step[], offset: number) {
+    this.pid = pid;
+    this.#errorFd = errorFd;
+    this.#steps = steps;
+    this.#offset = offset;
+  }
+
+  /**
+   * Waits until the child has run every step (and exec'd or exited). If a step failed, the child is
+   * reaped and a SpawnError names the step and errno.
+   */
+  awaitSteps(): void {
+    if (this.#errorFd < 0) return;
+    const report = Buffer.alloc(8);
+    let got = 0;
+    try {
+      while (got < 8) {
+        const n = read(this.#errorFd, report.subarray(got));
+        if (n === 0) break;
+        got += n;
+      }
+    } finally {
+      close(this.#errorFd);
+      this.#errorFd = -1;
+    }
+    if (got === 0) return;
+    waitid({ pid: this.pid });
+    const index = report.readUInt32LE(0) - this.#offset;
+    const step = this.#steps[index];
+    throw new SpawnError(index, step?.describe ?? `signal reset ${index + this.#offset}`, report.readUInt32LE(4));
+  }
+}
+
+/**
+ * clone()s a child into the given namespaces, running `steps` in it. Returns once the child exists; call
+ * awaitSteps() to learn whether its steps succeeded (they may wait for the parent, e.g. for uid maps).
+ */
+export function spawnChild(options: SpawnOptions): SpawnedChild {
+  const { code, stack } = runtime();
+  const resets = resetSignalsSteps();
+  const steps = [...resets, ...options.steps];
+  const [errorRead, errorWrite] = pipe2(c.O_CLOEXEC);
+  const program = mmap(Math.ceil(programSize(steps) / 4096) * 4096);
+  // Signals stay blocked from before clone() until the child has reset every handler: a signal must
+  // never run Node's handler inside the child's copy of this process.
+  const all = Buffer.alloc(128, 0xff);
+  const saved = Buffer.alloc(128);
+  try {
+    layOutProgram(steps, errorWrite, program.bytes, program.address);
+    libc.pthread_sigmask(c.SIG_SETMASK, all, saved);
+    const flags = (options.namespaces ?? 0) | c.SIGCHLD;
+    const pid = libc.clone(code.address, stack.address + BigInt(STACK_SIZE), flags, program.address);
+    const errno = lastErrno();
+    libc.pthread_sigmask(c.SIG_SETMASK, saved, null);
+    if (pid === -1) throw new SyscallError('clone', describeCloneFlags(options.namespaces ?? 0), errno);
+    return new SpawnedChild(pid, errorRead, options.steps, resets.length);
+  } catch (error) {
+    close(errorRead);
+    throw error;
+  } finally {
+    close(errorWrite);
+    program.unmap();
+  }
+}
+
+/** spawnChild and awaitSteps together: the pid of a child that has exec'd. */
+export function spawn(options: SpawnOptions): number {
+  const child = spawnChild(options);
+  child.awaitSteps();
+  return child.pid;
+}
