@@ -4,8 +4,18 @@
 import { SYS, type SyscallName } from '../abi/constants.js';
 import { PROGRAM, STEP_IGNORE_FAILURE, STEP_SAVE_RESULT, STEP_USE_SAVED } from './interpreter.js';
 
-/** An argument: a number, a C string, bytes (passed by address), an argv-style string array, or NULL. */
-export type StepArg = number | bigint | string | Uint8Array | readonly string[] | null;
+/**
+ * An argument: a number, a C string, bytes (passed by address), an argv-style string array, NULL, or a
+ * struct whose fields at the given byte offsets point at other arguments (e.g. sock_fprog's filter).
+ */
+export type StepArg = number | bigint | string | Uint8Array | readonly string[] | null | StructArg;
+
+export interface StructArg {
+  bytes: Uint8Array;
+  pointers: ReadonlyArray<readonly [offset: number, target: StepArg]>;
+}
+
+const isStruct = (arg: StepArg): arg is StructArg => typeof arg === 'object' && arg !== null && 'pointers' in arg;
 
 export interface Step {
   syscall: SyscallName;
@@ -24,6 +34,7 @@ function poolSize(arg: StepArg): number {
   if (typeof arg === 'string') return align8(Buffer.byteLength(arg) + 1);
   if (arg instanceof Uint8Array) return align8(arg.byteLength);
   if (Array.isArray(arg)) return 8 * (arg.length + 1) + arg.reduce((n: number, s: string) => n + poolSize(s), 0);
+  if (isStruct(arg)) return align8(arg.bytes.byteLength) + arg.pointers.reduce((n, [, target]) => n + poolSize(target), 0);
   return 0;
 }
 
@@ -51,6 +62,10 @@ export function layOutProgram(steps: readonly Step[], errorFd: number, memory: U
     } else if (arg instanceof Uint8Array) {
       pool += poolSize(arg);
       memory.set(arg, at);
+    } else if (isStruct(arg)) {
+      pool += align8(arg.bytes.byteLength);
+      memory.set(arg.bytes, at);
+      for (const [offset, target] of arg.pointers) view.setBigUint64(at + offset, place(target), true);
     } else {
       pool += 8 * (arg.length + 1);
       arg.forEach((s, i) => view.setBigUint64(at + 8 * i, place(s), true));

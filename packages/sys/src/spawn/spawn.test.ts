@@ -118,3 +118,32 @@ describe('spawn', () => {
     expect(output).toMatch(/SigIgn:\s+0+\n/);
   });
 });
+
+describe('seccomp step', () => {
+  it('installs a filter whose verdict the child then lives under', () => {
+    // A filter that fails every syscall with EPERM except write and exit_group (x86-64 numbers 1, 231).
+    const insn = (code: number, jt: number, jf: number, k: number) => {
+      const b = Buffer.alloc(8);
+      b.writeUInt16LE(code, 0);
+      b[2] = jt;
+      b[3] = jf;
+      b.writeUInt32LE(k >>> 0, 4);
+      return b;
+    };
+    const filter = Buffer.concat([
+      insn(0x20, 0, 0, 0), //          ld  [nr]
+      insn(0x15, 2, 0, 1), //          jeq #1 (write), allow
+      insn(0x15, 1, 0, 231), //        jeq #231 (exit_group), allow
+      insn(0x06, 0, 0, 0x00050001), // ret ERRNO(EPERM)
+      insn(0x06, 0, 0, 0x7fff0000), // ret ALLOW
+    ]);
+    const [r, w] = pipe2();
+    const child = spawnChild({ steps: [s.prctlStep(c.PR_SET_NO_NEW_PRIVS, 1), s.seccompStep(filter), s.writeStep(w, 'filtered'), s.chdirStep('/')] });
+    close(w);
+    // The filter lets write through and fails chdir with EPERM, which the child reports as step 4.
+    expect(() => child.awaitSteps()).toThrow('step 4, chdir("/"): EPERM (Operation not permitted)');
+    expect(readAll(r)).toBe('filtered');
+    close(r);
+    expect(() => s.seccompStep(new Uint8Array(12))).toThrow(/1 to 4096 8-byte instructions/);
+  });
+});

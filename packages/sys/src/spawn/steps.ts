@@ -73,3 +73,21 @@ export const writeStep = (fd: number, data: string | Uint8Array): Step => {
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   return { syscall: 'write', args: [fd, bytes, bytes.byteLength], describe: `write(${fd}, ${bytes.byteLength} bytes)` };
 };
+
+/**
+ * Installs a classic BPF seccomp filter (an array of 8-byte sock_filter instructions) with
+ * seccomp(SECCOMP_SET_MODE_FILTER). Needs no_new_privs first unless the child has CAP_SYS_ADMIN.
+ */
+export function seccompStep(filter: Uint8Array, flags = 0): Step {
+  if (filter.byteLength % 8 !== 0 || filter.byteLength === 0 || filter.byteLength / 8 > 4096) {
+    throw new RangeError(`a seccomp filter is 1 to 4096 8-byte instructions, not ${filter.byteLength} bytes`);
+  }
+  const fprog = new Uint8Array(16); // struct sock_fprog { u16 len; (pad); struct sock_filter *filter; }
+  new DataView(fprog.buffer).setUint16(0, filter.byteLength / 8, true);
+  const SECCOMP_SET_MODE_FILTER = 1;
+  return {
+    syscall: 'seccomp',
+    args: [SECCOMP_SET_MODE_FILTER, flags, { bytes: fprog, pointers: [[8, filter]] }],
+    describe: `seccomp(SECCOMP_SET_MODE_FILTER, ${filter.byteLength / 8} instructions)`,
+  };
+}
