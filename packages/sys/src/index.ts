@@ -17,5 +17,5 @@ export type { VcpuExit, VcpuExitKind } from './kvm/exits.js';
 export type { CpuidEntry } from './kvm/cpuid.js';
 export { REGISTER_NAMES, SEGMENT_NAMES, type Regs, type Sregs, type Segment, type DescriptorTable, type Fpu, type RegisterName } from './kvm/registers.js';
 export { spawn, spawnChild, SpawnedChild, SpawnError, type SpawnOptions } from './spawn/spawn.js';
-export type { Step, StepArg } from './spawn/program.js';
+export { slot, type Step, type StepArg, type SlotRef, type StructArg } from './spawn/program.js';
 export * as steps from './spawn/steps.js';

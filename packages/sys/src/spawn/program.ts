@@ -2,13 +2,21 @@
 // steps of (number, six arguments, flags), strings and NULL-terminated pointer arrays in a pool after
 // them. Pure planning: nothing here calls the kernel.
 import { SYS, type SyscallName } from '../abi/constants.js';
-import { PROGRAM, STEP_IGNORE_FAILURE, STEP_SAVE_RESULT, STEP_USE_SAVED } from './interpreter.js';
+import { PROGRAM, STEP_ARG_SHIFT, STEP_IGNORE_FAILURE, STEP_SAVE_SHIFT } from './interpreter.js';
 
 /**
  * An argument: a number, a C string, bytes (passed by address), an argv-style string array, NULL, or a
  * struct whose fields at the given byte offsets point at other arguments (e.g. sock_fprog's filter).
  */
-export type StepArg = number | bigint | string | Uint8Array | readonly string[] | null | StructArg;
+export type StepArg = number | bigint | string | Uint8Array | readonly string[] | null | StructArg | SlotRef;
+
+/** The result an earlier step saved (`saveTo`) in one of eight slots: an fd from openat, say. */
+export interface SlotRef {
+  slot: number;
+}
+
+export const slot = (n: number): SlotRef => ({ slot: n });
+const isSlot = (arg: StepArg): arg is SlotRef => typeof arg === 'object' && arg !== null && 'slot' in arg;
 
 export interface StructArg {
   bytes: Uint8Array;
@@ -23,9 +31,8 @@ export interface Step {
   /** How failures name this step: `mount("proc" on "/proc")`. */
   describe: string;
   ignoreFailure?: boolean;
-  /** Keep the result (e.g. an fd from openat) for a later step's first argument. */
-  saveResult?: boolean;
-  useSavedAsFirstArg?: boolean;
+  /** Keep the result (e.g. an fd from openat) in this slot (0-7) for later steps' `slot(n)` arguments. */
+  saveTo?: number;
 }
 
 const align8 = (n: number): number => (n + 7) & ~7;
@@ -36,6 +43,11 @@ function poolSize(arg: StepArg): number {
   if (Array.isArray(arg)) return 8 * (arg.length + 1) + arg.reduce((n: number, s: string) => n + poolSize(s), 0);
   if (isStruct(arg)) return align8(arg.bytes.byteLength) + arg.pointers.reduce((n, [, target]) => n + poolSize(target), 0);
   return 0;
+}
+
+function checkSlot(n: number, step: Step): number {
+  if (!Number.isInteger(n) || n < 0 || n >= PROGRAM.slotCount) throw new RangeError(`${step.describe}: slot ${n} is not 0-${PROGRAM.slotCount - 1}`);
+  return n;
 }
 
 export function programSize(steps: readonly Step[]): number {
@@ -55,6 +67,7 @@ export function layOutProgram(steps: readonly Step[], errorFd: number, memory: U
     if (arg === null) return 0n;
     if (typeof arg === 'number') return BigInt.asUintN(64, BigInt(arg));
     if (typeof arg === 'bigint') return BigInt.asUintN(64, arg);
+    if (isSlot(arg)) return 0n; // resolved by the interpreter from the step's flags
     const at = pool;
     if (typeof arg === 'string') {
       pool += poolSize(arg);
@@ -79,8 +92,12 @@ export function layOutProgram(steps: readonly Step[], errorFd: number, memory: U
     if (step.args.length > 6) throw new RangeError(`${step.describe}: a syscall takes at most 6 arguments`);
     const at = PROGRAM.steps + i * PROGRAM.stepSize;
     view.setBigUint64(at, BigInt(SYS[step.syscall]), true);
-    step.args.forEach((arg, a) => view.setBigUint64(at + 8 + 8 * a, place(arg), true));
-    const flags = (step.ignoreFailure ? STEP_IGNORE_FAILURE : 0) | (step.saveResult ? STEP_SAVE_RESULT : 0) | (step.useSavedAsFirstArg ? STEP_USE_SAVED : 0);
-    view.setBigUint64(at + PROGRAM.flags, BigInt(flags), true);
+    let flags = step.ignoreFailure ? STEP_IGNORE_FAILURE : 0n;
+    if (step.saveTo !== undefined) flags |= BigInt(checkSlot(step.saveTo, step) + 1) << STEP_SAVE_SHIFT;
+    step.args.forEach((arg, a) => {
+      if (isSlot(arg)) flags |= BigInt(checkSlot(arg.slot, step) + 1) << (STEP_ARG_SHIFT + 4n * BigInt(a));
+      view.setBigUint64(at + 8 + 8 * a, place(arg), true);
+    });
+    view.setBigUint64(at + PROGRAM.flags, flags, true);
   });
 }

@@ -2,7 +2,7 @@
 // syscall wrappers do, so that a failure reads `step 4, mount("proc" on "/proc"): EPERM`.
 import * as c from '../abi/constants.js';
 import { describeMountFlags } from '../syscalls/mounts.js';
-import type { Step } from './program.js';
+import { type Step, slot } from './program.js';
 
 const q = JSON.stringify;
 
@@ -26,13 +26,18 @@ export const umount2Step = (target: string, flags = 0): Step => ({ syscall: 'umo
 
 export const dup2Step = (from: number, to: number): Step => ({ syscall: 'dup2', args: [from, to], describe: `dup2(${from}, ${to})` });
 
-/** Opens a path for a following step that takes the fd as its first argument (setns, fchdir). */
-export const openStep = (path: string, flags: number): Step => ({
-  syscall: 'openat', args: [c.AT_FDCWD, path, flags | c.O_CLOEXEC, 0], describe: `open(${q(path)})`, saveResult: true,
+/** Opens a path into a slot, for later steps that take the fd (setns, fchdir, mounts through /proc/self/fd). */
+export const openStep = (path: string, flags: number, saveTo: number): Step => ({
+  syscall: 'openat', args: [c.AT_FDCWD, path, flags | c.O_CLOEXEC, 0], describe: `open(${q(path)})`, saveTo,
 });
 
-export const setnsSavedStep = (nstype: number, path: string): Step => ({
-  syscall: 'setns', args: [0, nstype], describe: `setns(${q(path)})`, useSavedAsFirstArg: true,
+/** Joins the namespace whose fd an openStep saved in `fromSlot`. */
+export const setnsStep = (fromSlot: number, nstype: number, path: string): Step => ({
+  syscall: 'setns', args: [slot(fromSlot), nstype], describe: `setns(${q(path)})`,
+});
+
+export const closeSlotStep = (fromSlot: number, describe = `close(slot ${fromSlot})`): Step => ({
+  syscall: 'close', args: [slot(fromSlot)], describe,
 });
 
 export const prctlStep = (option: number, arg2: number | bigint = 0, describe = `prctl(${option})`): Step => ({
