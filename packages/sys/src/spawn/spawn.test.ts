@@ -171,11 +171,20 @@ describe('slots', () => {
   });
 
   itNeeds({ root: true })('joins a namespace through an fd opened in the child', () => {
-    const { output } = run([
-      s.openStep('/proc/1/ns/uts', c.O_RDONLY, 0),
-      s.setnsStep(0, c.CLONE_NEWUTS, '/proc/1/ns/uts'),
-      s.execveStep('/bin/sh', ['sh', '-c', 'readlink /proc/self/ns/uts'], []),
-    ]);
-    expect(output.trim()).toBe(readlinkSync('/proc/1/ns/uts'));
+    // A first child holds a UTS namespace with its own hostname until released.
+    const [holdR, holdW] = pipe2();
+    const holder = spawnChild({ namespaces: c.CLONE_NEWUTS, steps: [s.sethostnameStep('joined-ns'), s.waitForParentStep(holdR)] });
+    close(holdR);
+    try {
+      const path = `/proc/${holder.pid}/ns/uts`;
+      for (let i = 0; i < 100 && readlinkSync(path) === readlinkSync('/proc/self/ns/uts'); i++) execFileSync('sleep', ['0.01']);
+      const { output } = run([s.openStep(path, c.O_RDONLY, 0), s.setnsStep(0, c.CLONE_NEWUTS, path), s.execveStep('/bin/sh', ['sh', '-c', 'hostname'], [])]);
+      expect(output.trim()).toBe('joined-ns');
+    } finally {
+      write(holdW, Buffer.from('x')); // closing is not enough: the holder has its own copy of this end
+      close(holdW);
+      holder.awaitSteps();
+      waitid({ pid: holder.pid });
+    }
   });
 });

@@ -48,7 +48,10 @@ export const closeRangeCloexecStep = (first: number): Step => ({
   syscall: 'close_range', args: [first, 0xffffffff, c.CLOSE_RANGE_CLOEXEC], describe: `close_range(${first}, ~0, CLOEXEC)`,
 });
 
-/** Blocks until the parent writes a byte (or closes the pipe): the create/start split of a container. */
+/**
+ * Blocks until the parent writes a byte: the create/start split of a container. Closing the write end
+ * alone does not release it while the child still holds its inherited copy of that end.
+ */
 export const waitForParentStep = (fd: number): Step => ({
   syscall: 'read', args: [fd, new Uint8Array(8), 1], describe: `read(${fd}) waiting for the runtime`,
 });
