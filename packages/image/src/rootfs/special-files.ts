@@ -1,0 +1,41 @@
+// The two things a rootfs writer needs that Node's fs cannot do: create device nodes and fifos
+// (mknod(2)), and set extended attributes (lsetxattr(2)). Both are injected, so @isola/image stays
+// free of FFI; @isola/sys is the one package allowed to bind syscalls and will provide both.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+export type NodeKind = 'char' | 'block' | 'fifo';
+
+export interface SpecialFileOps {
+  /** Creates a device node or fifo at `path` (which does not exist), with permission bits `mode`. */
+  mknod(path: string, kind: NodeKind, mode: number, major: number, minor: number): Promise<void>;
+  /**
+   * Sets one extended attribute on `path` without following a symlink there (lsetxattr semantics).
+   * TODO(@isola/sys): provide this from an lsetxattr binding. Until then it is absent by default, and
+   * the unpack summary lists every xattr it could not set.
+   */
+  setXattr?(path: string, name: string, value: Buffer): Promise<void>;
+}
+
+const execFileAsync = promisify(execFile);
+
+const MKNOD_TYPE: Record<NodeKind, string> = { char: 'c', block: 'b', fifo: 'p' };
+
+/**
+ * mknod(1) from coreutils, one process per node: a stopgap until @isola/sys binds mknod(2). Layers
+ * rarely hold more than a handful of nodes (a runtime mounts /dev), so the cost does not show.
+ */
+export async function mknodCommand(path: string, kind: NodeKind, mode: number, major: number, minor: number): Promise<void> {
+  const args = ['-m', (mode & 0o7777).toString(8), path, MKNOD_TYPE[kind]];
+  if (kind !== 'fifo') args.push(String(major), String(minor));
+  try {
+    await execFileAsync('mknod', args);
+  } catch (error) {
+    const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
+    throw Object.assign(new Error(`mknod ${args.join(' ')}: ${stderr || (error as Error).message}`, { cause: error }), {
+      code: /Operation not permitted/.test(stderr) ? 'EPERM' : undefined,
+    });
+  }
+}
+
+export const defaultSpecialFiles: SpecialFileOps = { mknod: mknodCommand };

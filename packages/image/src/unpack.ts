@@ -1,0 +1,139 @@
+// unpackLayer: applies one OCI layer blob to a rootfs directory, all or nothing where the filesystem
+// allows it.
+//
+// - A target that does not exist yet is built in a hidden sibling directory and renamed into place
+//   only after the last entry is written and both digests match: a bad, truncated or malicious blob
+//   leaves nothing under the final name.
+// - A target that exists (layer N on top of layers 1..N-1) cannot be staged without copying it, so
+//   the blob is read twice: a first pass checks everything that can be checked without writing
+//   (digests, truncation, every entry name, whiteout and hard link), and only then the second pass
+//   writes. What can still fail half-way is the filesystem itself (ENOSPC, EIO, a hook). Callers who
+//   need atomic layering should unpack each layer into its own directory (overlayfs style).
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { lstat, mkdir, realpath, rename, rm, stat as fsStat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { LayerError, entryError, errnoCode } from './errors.js';
+import type { BlobOptions, BlobSource } from './layer/blob.js';
+import type { LayerEntry } from './layer/entry.js';
+import { readLayer, type LayerReadResult } from './layer/reader.js';
+import { RootResolver } from './rootfs/resolve.js';
+import { RootfsWriter, type UnpackWarning, type WriterOptions } from './rootfs/writer.js';
+
+export interface UnpackOptions extends BlobOptions, WriterOptions {}
+
+export interface UnpackSummary extends LayerReadResult {
+  /** Bytes of regular-file data written. */
+  fileBytes: number;
+  /** Things not reproduced exactly: devices skipped rootless, xattrs without a setter. */
+  warnings: UnpackWarning[];
+  /** `staged` when the target was created and renamed into place, `layered` when applied onto it. */
+  mode: 'staged' | 'layered';
+}
+
+function siblingName(target: string, purpose: string): string {
+  return join(dirname(target), `.${basename(target)}.${purpose}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** Whether `path` is an existing directory (following a symlink: /var/lib may be one). */
+async function exists(path: string): Promise<boolean> {
+  try {
+    const stat = await fsStat(path);
+    if (!stat.isDirectory()) throw new LayerError('ELAYER_APPLY', `unpack target ${path} exists and is not a directory`);
+    return true;
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+async function writeAll(source: BlobSource, root: string, options: UnpackOptions): Promise<Omit<UnpackSummary, 'mode'>> {
+  const writer = new RootfsWriter(root, { rootless: options.rootless ?? process.getuid?.() !== 0, specialFiles: options.specialFiles });
+  const result = await readLayer(source, options, (entry, body) => writer.apply(entry, body));
+  await writer.finish();
+  return { ...result, fileBytes: writer.fileBytes, warnings: writer.warnings };
+}
+
+async function unpackStaged(source: BlobSource, target: string, options: UnpackOptions): Promise<UnpackSummary> {
+  await mkdir(dirname(target), { recursive: true });
+  const staging = siblingName(target, 'unpack');
+  await mkdir(staging, { mode: 0o755 });
+  try {
+    const summary = await writeAll(source, staging, options);
+    try {
+      await rename(staging, target);
+    } catch (error) {
+      throw new LayerError('ELAYER_APPLY', `move unpacked layer into place at ${target}: ${errnoCode(error) ?? String(error)}`, { cause: error });
+    }
+    return { ...summary, mode: 'staged' };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The checks of the first pass that need the lower layers: a hard link must point at something an
+ * earlier entry of this layer created, or that a lower layer left, and not at a directory.
+ */
+class HardlinkPreflight {
+  private readonly seen = new Map<string, LayerEntry['kind']>();
+  private readonly resolver: RootResolver;
+
+  constructor(root: string) {
+    this.resolver = new RootResolver(root);
+  }
+
+  async visit(entry: LayerEntry): Promise<void> {
+    if (entry.kind === 'hardlink') {
+      const inLayer = this.seen.get(entry.target);
+      if (inLayer === 'directory') throw entryError('ELAYER_LINK', entry.name, `hard link target "${entry.target}" is a directory`);
+      if (inLayer === undefined) {
+        const stat = await lstatOrUndefined(this.resolver.host(await this.resolver.resolveEntry(entry.target)));
+        if (stat === undefined) throw entryError('ELAYER_LINK', entry.name, `hard link target "${entry.target}" is not in this layer or a lower one`);
+        if (stat.isDirectory()) throw entryError('ELAYER_LINK', entry.name, `hard link target "${entry.target}" is a directory`);
+      }
+    }
+    if (entry.kind !== 'whiteout' && entry.kind !== 'opaque' && entry.kind !== 'ignored') this.seen.set(entry.path, entry.kind);
+  }
+}
+
+async function lstatOrUndefined(path: string) {
+  try {
+    return await lstat(path);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
+async function unpackLayered(source: BlobSource, target: string, options: UnpackOptions): Promise<UnpackSummary> {
+  // A stream can be read only once: keep it next to the target (same filesystem, no /tmp quota).
+  let spool: string | undefined;
+  try {
+    let blob = source;
+    if (typeof source !== 'string') {
+      spool = siblingName(target, 'blob');
+      await pipeline(source, createWriteStream(spool, { flags: 'wx', mode: 0o600 }));
+      blob = spool;
+    }
+    const preflight = new HardlinkPreflight(target);
+    const checked = await readLayer(blob, options, (entry) => preflight.visit(entry));
+    // The second pass must read the blob the first pass approved, even if the caller expected nothing.
+    const summary = await writeAll(blob, target, { ...options, expectedDigest: checked.digest, expectedDiffId: checked.diffId });
+    return { ...summary, mode: 'layered' };
+  } finally {
+    if (spool !== undefined) await rm(spool, { force: true });
+  }
+}
+
+/**
+ * Applies the layer blob `source` (a path or a byte stream) to the rootfs at `target`: creates it
+ * when missing, or layers onto it. Throws a LayerError (an IsolaError with an ELAYER_* code) naming
+ * the offending entry; see the file comment for what is left behind on failure.
+ */
+export async function unpackLayer(source: BlobSource, target: string, options: UnpackOptions = {}): Promise<UnpackSummary> {
+  const root = resolve(target);
+  // The rootfs is resolved once, here; below it, nothing is followed out (rootfs/resolve.ts).
+  return (await exists(root)) ? unpackLayered(source, await realpath(root), options) : unpackStaged(source, root, options);
+}
