@@ -1,0 +1,137 @@
+// Entry points: openImage detects the format (qcow2 by its magic, raw otherwise) and opens the backing
+// chain; createImage writes a new, empty qcow2 image and opens it read-write.
+import { realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { IsolaError } from '@isola/errors';
+import { imageError } from '../errors.js';
+import { readU32 } from '../format/endian.js';
+import { QCOW2_MAGIC } from '../format/header.js';
+import { planNewImage } from '../format/layout.js';
+import { ImageFile } from './file.js';
+import type { Image, ImageFormat } from './image.js';
+import { Qcow2Image } from './qcow2-image.js';
+import { RawImage } from './raw-image.js';
+
+export interface OpenOptions {
+  /** Default false. Backing files are always opened read-only. */
+  readOnly?: boolean;
+  /** Skip detection. Detection trusts the magic, so pass 'raw' for a raw disk that may start with "QFI\xfb". */
+  format?: ImageFormat;
+}
+
+export interface CreateOptions {
+  /** Virtual size in bytes; defaults to the backing file's size. */
+  size?: number;
+  /** Power of two from 512 to 2 MiB; default 64 KiB. */
+  clusterSize?: number;
+  /** 3 (qemu compat=1.1, default) or 2 (compat=0.10). */
+  version?: 2 | 3;
+  /** 1 to 64, a power of two; default 16 (the only width version 2 allows). */
+  refcountBits?: number;
+  /** Stored as given; a relative name is resolved against the new image's directory, as qemu does. */
+  backingFile?: string;
+  /** 'qcow2' or 'raw'; detected from the backing file when omitted. */
+  backingFormat?: ImageFormat;
+}
+
+/** Longest backing chain followed; deeper chains are almost certainly a mistake or an attack. */
+export const MAX_BACKING_DEPTH = 64;
+
+export function openImage(path: string, options: OpenOptions = {}): Promise<Image> {
+  return openInChain(path, options.readOnly ?? false, options.format, []);
+}
+
+async function openInChain(path: string, readOnly: boolean, format: ImageFormat | undefined, chain: string[]): Promise<Image> {
+  const file = await ImageFile.open(path, readOnly);
+  const detected = format ?? (await detectFormat(file));
+  if (detected === 'raw') {
+    await file.close();
+    return RawImage.open(path, readOnly);
+  }
+  let real: string;
+  try {
+    real = await realpath(path);
+  } catch {
+    real = resolve(path);
+  }
+  const here = [...chain, real];
+  return Qcow2Image.open(file, readOnly, (name, backingFormat) => openBacking(path, name, backingFormat, here));
+}
+
+async function detectFormat(file: ImageFile): Promise<ImageFormat> {
+  const magic = new Uint8Array(4);
+  const n = await file.read(magic, 0);
+  return n === 4 && readU32(magic, 0) === QCOW2_MAGIC ? 'qcow2' : 'raw';
+}
+
+async function openBacking(imagePath: string, name: string, format: string | undefined, chain: string[]): Promise<Image> {
+  // "nbd:", "json:{...}", "https://": qemu protocols, which a plain file reader cannot follow.
+  if (/^[a-z][a-z0-9+.-]*:/i.test(name) && !name.startsWith('/')) {
+    throw imageError('EQCOW2_BACKING_UNSUPPORTED', imagePath, `backing file "${name}" uses a protocol; only local files are supported`, {
+      backingFile: name,
+    });
+  }
+  if (format !== undefined && format !== 'qcow2' && format !== 'raw') {
+    throw imageError('EQCOW2_BACKING_UNSUPPORTED', imagePath, `backing file "${name}" has format "${format}"; only qcow2 and raw are supported`, {
+      backingFile: name,
+      backingFormat: format,
+    });
+  }
+  const path = isAbsolute(name) ? name : resolve(dirname(imagePath), name);
+  let real: string;
+  try {
+    real = await realpath(path);
+  } catch (cause) {
+    throw imageError('EQCOW2_BACKING_OPEN', imagePath, `cannot open backing file "${name}" (${path})`, { backingFile: name }, cause);
+  }
+  if (chain.includes(real)) {
+    throw imageError('EQCOW2_BACKING_LOOP', imagePath, `backing chain loops back to ${real}`, { chain: [...chain, real] });
+  }
+  if (chain.length >= MAX_BACKING_DEPTH) {
+    throw imageError('EQCOW2_BACKING_TOO_DEEP', imagePath, `backing chain is deeper than ${MAX_BACKING_DEPTH} images`, { chain });
+  }
+  try {
+    return await openInChain(path, true, format as ImageFormat | undefined, chain);
+  } catch (cause) {
+    // Loop and depth errors already name the whole chain; anything else gets this layer's context.
+    if (cause instanceof IsolaError && (cause.code === 'EQCOW2_BACKING_LOOP' || cause.code === 'EQCOW2_BACKING_TOO_DEEP')) throw cause;
+    throw imageError('EQCOW2_BACKING_OPEN', imagePath, `cannot open backing file "${name}"`, { backingFile: name }, cause);
+  }
+}
+
+export async function createImage(path: string, options: CreateOptions): Promise<Image> {
+  const clusterSize = options.clusterSize ?? 65536;
+  const refcountBits = options.refcountBits ?? 16;
+  let size = options.size;
+  let backingFormat = options.backingFormat;
+  if (options.backingFile !== undefined && (size === undefined || backingFormat === undefined)) {
+    const backingPath = isAbsolute(options.backingFile) ? options.backingFile : resolve(dirname(path), options.backingFile);
+    const backing = await openImage(backingPath, { readOnly: true, format: backingFormat }).catch((cause: unknown) => {
+      throw imageError('EQCOW2_BACKING_OPEN', path, `cannot open backing file "${options.backingFile}"`, {}, cause);
+    });
+    size ??= backing.size;
+    backingFormat ??= backing.format;
+    await backing.close();
+  }
+  if (size === undefined) throw imageError('EIMG_BAD_OPTION', path, 'a size is needed when there is no backing file');
+  const plan = planNewImage(
+    {
+      size,
+      clusterBits: Math.log2(clusterSize),
+      version: options.version ?? 3,
+      refcountOrder: Math.log2(refcountBits),
+      backingFile: options.backingFile,
+      backingFormat,
+    },
+    path,
+  );
+  const file = await ImageFile.create(path);
+  try {
+    for (const region of plan.regions) await file.write(region.bytes, region.offset);
+    await file.truncate(plan.fileSize);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  return openImage(path, { readOnly: false, format: 'qcow2' });
+}

@@ -1,0 +1,17 @@
+export { openImage, createImage, MAX_BACKING_DEPTH } from './image/open.js';
+export type { OpenOptions, CreateOptions } from './image/open.js';
+export type { Image, ImageFormat, ImageInfo, Qcow2Info, RawInfo } from './image/image.js';
+export type { ImageErrorCode } from './errors.js';
+export { parseHeader, encodeHeader, checkHeaderLayout, QCOW2_MAGIC } from './format/header.js';
+export type { Qcow2Header } from './format/header.js';
+export { parseExtensions, encodeExtensions } from './format/extensions.js';
+export type { HeaderExtension, FeatureName, FeatureKind } from './format/extensions.js';
+export { geometryOf } from './format/geometry.js';
+export type { Geometry } from './format/geometry.js';
+export { readL1Entry, writeL1Entry } from './format/l1-entry.js';
+export type { L1Entry } from './format/l1-entry.js';
+export { readL2Entry, writeL2Entry } from './format/l2-entry.js';
+export type { L2Entry } from './format/l2-entry.js';
+export { readRefcount, writeRefcount } from './format/refcount.js';
+export { clusterSegments } from './format/segment.js';
+export type { Segment } from './format/segment.js';
