@@ -1,1 +1,3 @@
-export {};
+export type * from './spec/types.js';
+export * from './seccomp/index.js';
+export * from './cgroups/index.js';
