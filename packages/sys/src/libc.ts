@@ -51,6 +51,7 @@ export const libc = {
   strerror: lib.func('strerror', 'str', ['int']),
   // glibc's clone(fn, stack, flags, arg): the child starts at fn (isola's machine code) on `stack`.
   clone: lib.func('clone', 'int', ['void *', 'void *', 'int', 'void *']),
+  mkfifo: lib.func('mkfifo', 'int', ['str', 'uint32']),
   pthread_sigmask: lib.func('pthread_sigmask', 'int', ['int', 'void *', 'void *']),
 };
 

@@ -69,6 +69,9 @@ function cProgram(): { source: string; expected: Map<string, string> } {
 #include <linux/close_range.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <unistd.h>
 int main(void) {
 ${lines.join('\n')}
   return 0;

@@ -226,9 +226,23 @@ export const SYS = {
   exit_group: 231, chdir: 80, fchdir: 81, mkdir: 83, symlink: 88, umask: 95, setgroups: 116, setresuid: 117,
   setresgid: 119, setsid: 112, capset: 126, mknod: 133, prctl: 157, pivot_root: 155, chroot: 161, setrlimit: 160,
   mount: 165, umount2: 166, sethostname: 170, setdomainname: 171, openat: 257, unshare: 272, prlimit64: 302,
-  setns: 308, seccomp: 317, close_range: 436,
+  setns: 308, seccomp: 317, close_range: 436, openat2: 437, mkdirat: 258, mknodat: 259, fchownat: 260,
+  fchmodat: 268, symlinkat: 266, faccessat: 269, dup3: 292, getpid: 39, kill: 62,
 } as const;
 export type SyscallName = keyof typeof SYS;
 
 export const SIGCHLD = 17;
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_IN_ROOT = 0x10;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_EMPTY_PATH = 0x1000;
+export const X_OK = 1;
+export const S_IFIFO = 0o010000;
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const PR_CAP_AMBIENT_RAISE = 2;
+export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
 export const SIG_SETMASK = 2;

@@ -11,7 +11,7 @@ import { close, pipe2, read, write } from '../syscalls/files.js';
 import { waitid } from '../syscalls/process.js';
 import { INTERPRETER_HEX } from './interpreter.js';
 import { slot } from './program.js';
-import { SpawnError, spawn, spawnChild } from './spawn.js';
+import { READY, SpawnError, spawn, spawnChild } from './spawn.js';
 import * as s from './steps.js';
 
 function readAll(fd: number): string {
@@ -186,5 +186,27 @@ describe('slots', () => {
       holder.awaitSteps();
       waitid({ pid: holder.pid });
     }
+  });
+});
+
+describe('READY', () => {
+  it('reports readiness and leaves the child running until released', () => {
+    const [syncR, syncW] = pipe2();
+    const [outR, outW] = pipe2();
+    const child = spawnChild({ steps: [s.chdirStep('/'), READY, s.waitForParentStep(syncR), s.writeStep(outW, 'after')] });
+    close(syncR);
+    close(outW);
+    child.awaitReady();
+    write(syncW, Buffer.from('x'));
+    close(syncW);
+    child.awaitSteps();
+    expect(readAll(outR)).toBe('after');
+    close(outR);
+    expect(waitid({ pid: child.pid })).toMatchObject({ kind: 'exited', status: 0 });
+  });
+
+  it('fails awaitReady with the step that failed before it', () => {
+    const child = spawnChild({ steps: [s.chdirStep('/nonexistent'), READY] });
+    expect(() => child.awaitReady()).toThrow('step 1, chdir("/nonexistent"): ENOENT (No such file or directory)');
   });
 });

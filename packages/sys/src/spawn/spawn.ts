@@ -18,8 +18,9 @@ export class SpawnError extends IsolaError {
   readonly errno: number;
 
   constructor(step: number, describe: string, errno: number) {
-    const name = errnoName(errno);
-    super(name, `step ${step + 1}, ${describe}: ${name} (${libc.strerror(errno)})`, { details: { step, describe, errno } });
+    const name = errno ? errnoName(errno) : 'ECHILD';
+    const message = errno ? `step ${step + 1}, ${describe}: ${name} (${libc.strerror(errno)})` : `the child ended before it reached "${describe}"`;
+    super(name, message, { details: { step, describe, errno } });
     this.name = 'SpawnError';
     this.step = step;
     this.errno = errno;
@@ -42,6 +43,14 @@ function runtime(): { code: Mapping; stack: Mapping } {
   stack ??= mmap(STACK_SIZE);
   return { code, stack };
 }
+
+const READY_MARK = 0xffffffff;
+
+/**
+ * A step that tells the parent "every step before me succeeded" (awaitReady returns). spawnChild turns
+ * it into a write of { READY_MARK, 0 } on the error pipe, whose fd only spawnChild knows.
+ */
+export const READY: Step = { syscall: 'write', args: [], describe: 'report ready' };
 
 export interface SpawnOptions {
   /** CLONE_NEW* flags: the namespaces the child is created in. */
@@ -67,24 +76,53 @@ export class SpawnedChild {
    * reaped and a SpawnError names the step and errno.
    */
   awaitSteps(): void {
-    if (this.#errorFd < 0) return;
+    for (;;) {
+      const report = this.#readReport();
+      if (report === null) return;
+      if (report.step !== READY_MARK) this.#fail(report);
+    }
+  }
+
+  /**
+   * Waits until the child reaches its READY step, leaving it running (e.g. blocked on a start fifo).
+   * Throws SpawnError (the child reaped) if a step before it failed, or if the child ended without it.
+   */
+  awaitReady(): void {
+    const report = this.#readReport();
+    if (report?.step === READY_MARK) return;
+    if (report) this.#fail(report);
+    waitid({ pid: this.pid });
+    throw new SpawnError(this.#steps.length, 'report ready', 0);
+  }
+
+  /** Stops listening for reports (after awaitReady, when the caller hands the child over). */
+  release(): void {
+    if (this.#errorFd >= 0) close(this.#errorFd);
+    this.#errorFd = -1;
+  }
+
+  #readReport(): { step: number; errno: number } | null {
+    if (this.#errorFd < 0) return null;
     const report = Buffer.alloc(8);
     let got = 0;
-    try {
-      while (got < 8) {
-        const n = read(this.#errorFd, report.subarray(got));
-        if (n === 0) break;
-        got += n;
-      }
-    } finally {
-      close(this.#errorFd);
-      this.#errorFd = -1;
+    while (got < 8) {
+      const n = read(this.#errorFd, report.subarray(got));
+      if (n === 0) break;
+      got += n;
     }
-    if (got === 0) return;
+    if (got < 8) {
+      this.release();
+      return null;
+    }
+    return { step: report.readUInt32LE(0), errno: report.readUInt32LE(4) };
+  }
+
+  #fail(report: { step: number; errno: number }): never {
+    this.release();
     waitid({ pid: this.pid });
-    const index = report.readUInt32LE(0) - this.#offset;
+    const index = report.step - this.#offset;
     const step = this.#steps[index];
-    throw new SpawnError(index, step?.describe ?? `signal reset ${index + this.#offset}`, report.readUInt32LE(4));
+    throw new SpawnError(index, step?.describe ?? `signal reset ${report.step}`, report.errno);
   }
 }
 
@@ -103,7 +141,10 @@ export function spawnChild(options: SpawnOptions): SpawnedChild {
   const all = Buffer.alloc(128, 0xff);
   const saved = Buffer.alloc(128);
   try {
-    layOutProgram(steps, errorWrite, program.bytes, program.address);
+    const ready = Buffer.alloc(8);
+    ready.writeUInt32LE(READY_MARK, 0);
+    const resolved = steps.map((step) => (step === READY ? { ...step, args: [errorWrite, ready, 8] } : step));
+    layOutProgram(resolved, errorWrite, program.bytes, program.address);
     libc.pthread_sigmask(c.SIG_SETMASK, all, saved);
     const flags = (options.namespaces ?? 0) | c.SIGCHLD;
     const pid = libc.clone(code.address, stack.address + BigInt(STACK_SIZE), flags, program.address);

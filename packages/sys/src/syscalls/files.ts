@@ -78,3 +78,7 @@ export function memfdCreate(name: string, flags = c.MFD_CLOEXEC): number {
 export function closeRange(first: number, last = 0xffffffff, flags = 0): void {
   check(libc.close_range(first, last, flags), 'close_range', () => `${first}, ${last}, ${flags}`);
 }
+
+export function mkfifo(path: string, mode = 0o600): void {
+  check(libc.mkfifo(path, mode), 'mkfifo', () => q(path));
+}
