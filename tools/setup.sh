@@ -29,6 +29,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The Debian kernel, unpacked into the cache rather than installed: the x86 decoder's test corpus (its
+# .text) and the guest kernel of VM tests. Installing it would also rebuild an initramfs for nothing.
+cache="${ISOLA_CACHE_DIR:-$HOME/.cache/isola}"
+if ! ls "$cache"/kernel/boot/vmlinuz-* >/dev/null 2>&1; then
+  say "Unpacking the Debian kernel image into $cache/kernel"
+  pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+  [ -n "$pkg" ] || { apt-get update -qq; pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'); }
+  [ -n "$pkg" ] || die "cannot find the package behind linux-image-amd64"
+  tmp=$(mktemp -d) && chmod 755 "$tmp" # apt downloads as the _apt user
+  (cd "$tmp" && apt-get download -qq "$pkg") || die "apt-get download $pkg failed"
+  rm -rf "$cache/kernel.partial" && mkdir -p "$cache/kernel.partial"
+  dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -x -C "$cache/kernel.partial" ./boot
+  rm -rf "$cache/kernel" && mv "$cache/kernel.partial" "$cache/kernel"
+  rm -rf "$tmp"
+fi
+
 # npm dependencies, reinstalled only when the lockfile changed.
 lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ "$(cat node_modules/.isola-lock-sha256 2>/dev/null)" != "$lock_sum" ]; then

@@ -6,7 +6,7 @@
 //
 // `node scripts/build-wasm.mjs` builds all modules; `--stale` only those older than their source
 // (scripts/vitest-global-setup.mjs uses it so tests never run against a stale .wasm).
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -25,8 +25,9 @@ function moduleNames() {
 function isStale(name) {
   const built = statSync(join(buildDir, `${name}.wasm`), { throwIfNoEntry: false });
   if (!built) return true;
-  const sharedDir = join(assemblyDir, 'shared');
-  const sources = [join(assemblyDir, `${name}.ts`), ...readdirSync(sharedDir).map((file) => join(sharedDir, file))];
+  // A module is its entry file plus its own folder (assembly/x86/) and the shared one.
+  const dirs = [join(assemblyDir, 'shared'), join(assemblyDir, name)].filter((dir) => existsSync(dir));
+  const sources = [join(assemblyDir, `${name}.ts`), ...dirs.flatMap((dir) => readdirSync(dir).map((file) => join(dir, file)))];
   return sources.some((source) => statSync(source).mtimeMs > built.mtimeMs);
 }
 

@@ -1,2 +1,3 @@
 export { zeroRuns, diffRuns } from './byterange/index.js';
 export type { ByteRun } from './byterange/index.js';
+export { decodeAll, decodeBatches, decodeOne, mnemonicName, InstructionBatch, MNEMONICS, type Bitness, type DecodeOptions, type DecodedInstruction, type InstructionStatus, type MemoryOperand, type Mnemonic, type Operand, type Register } from './x86/index.js';

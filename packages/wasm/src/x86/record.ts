@@ -1,0 +1,181 @@
+// Reads the fixed-size records assembly/x86/record.ts lays out (keep the two in step) into typed
+// instructions. Register ids are turned into names here and nowhere else.
+import { MNEMONICS, type Mnemonic } from './mnemonics.js';
+import { REGISTERS, type Register } from './registers.js';
+
+export const RECORD_SIZE = 48;
+
+const O_LENGTH = 0;
+const O_STATUS = 1;
+const O_MNEMONIC = 2;
+const O_MEMORY_SIZE = 4;
+const O_OPERAND_SIZE = 6;
+const O_ADDRESS_SIZE = 7;
+const O_FLAGS = 8;
+const O_OPERAND_COUNT = 9;
+const O_SEGMENT = 10;
+const O_BASE = 11;
+const O_INDEX = 12;
+const O_SCALE = 13;
+const O_MASK = 14;
+const O_EVEX = 15;
+const O_KINDS = 16;
+const O_REGISTERS = 20;
+const O_DISPLACEMENT = 24;
+const O_IMMEDIATE = 32;
+const O_IMMEDIATE2 = 40;
+
+const FL_READ = 1;
+const FL_WRITE = 2;
+const FL_LOCK = 4;
+const FL_REP = 8;
+const FL_REPNE = 16;
+
+const OK_REGISTER = 1;
+const OK_MEMORY = 2;
+const OK_IMMEDIATE = 3;
+const OK_IMMEDIATE2 = 4;
+const OK_NEAR_BRANCH = 5;
+const OK_FAR_BRANCH = 6;
+const OK_STRING_SOURCE = 7;
+const OK_STRING_DESTINATION = 8;
+
+export const STATUSES = ['ok', 'invalid', 'too-long', 'truncated'] as const;
+/** invalid: no such encoding (or a prefix it forbids); too-long: over 15 bytes; truncated: the input ends inside it. */
+export type InstructionStatus = (typeof STATUSES)[number];
+
+export interface MemoryOperand {
+  readonly kind: 'memory';
+  /** The segment the access uses: the override, or the default (SS for rSP/rBP bases, ES for string destinations). */
+  readonly segment: Register;
+  /** rip/eip for RIP-relative addressing: the address is then the next instruction's address + displacement. */
+  readonly base: Register | null;
+  readonly index: Register | null;
+  readonly scale: 1 | 2 | 4 | 8;
+  /** Sign-extended; a moffs (A0-A3) address zero-extended. */
+  readonly displacement: bigint;
+  /** Bytes accessed; 0 when the instruction does not say (LEA, XSAVE's variable area). */
+  readonly size: number;
+}
+
+export type Operand =
+  | { readonly kind: 'register'; readonly register: Register }
+  | MemoryOperand
+  /** Sign-extended immediates (imm8 of 83 /r, imm32 of 64-bit ops) are sign-extended to 64 bits. */
+  | { readonly kind: 'immediate'; readonly value: bigint }
+  | { readonly kind: 'nearBranch'; readonly target: bigint }
+  | { readonly kind: 'farBranch'; readonly selector: number; readonly offset: number };
+
+export interface DecodedInstruction {
+  readonly ip: bigint;
+  readonly length: number;
+  readonly status: InstructionStatus;
+  /** 'invalid' unless status is 'ok'. */
+  readonly mnemonic: Mnemonic;
+  /** Size in bytes of the first operand (0 without operands). */
+  readonly operandSize: number;
+  readonly addressSize: 2 | 4 | 8;
+  readonly operands: readonly Operand[];
+  /** How the instruction's explicit memory operands are accessed; null when it has none. */
+  readonly memory: { readonly read: boolean; readonly write: boolean; readonly size: number } | null;
+  readonly lock: boolean;
+  readonly rep: boolean;
+  readonly repne: boolean;
+  /** EVEX opmask register and zeroing; null without EVEX masking. */
+  readonly mask: { readonly register: Register; readonly zeroing: boolean } | null;
+  readonly broadcast: boolean;
+}
+
+function register(id: number): Register | null {
+  return id === 0 ? null : (REGISTERS[id] as Register);
+}
+
+/** The instruction in the record at byte offset `at` of view. */
+export function readRecord(view: DataView, at: number, ip: bigint): DecodedInstruction {
+  const u8 = (o: number) => view.getUint8(at + o);
+  const status = STATUSES[u8(O_STATUS)];
+  const length = u8(O_LENGTH);
+  if (status !== 'ok') {
+    return { ip, length, status, mnemonic: 'invalid', operandSize: 0, addressSize: 8, operands: [], memory: null, lock: false, rep: false, repne: false, mask: null, broadcast: false };
+  }
+  const flags = u8(O_FLAGS);
+  const memorySize = view.getUint16(at + O_MEMORY_SIZE, true);
+  const operands: Operand[] = [];
+  let hasMemory = false;
+  for (let i = 0; i < u8(O_OPERAND_COUNT); i++) {
+    const kind = u8(O_KINDS + i);
+    const reg = u8(O_REGISTERS + i);
+    switch (kind) {
+      case OK_REGISTER:
+        operands.push({ kind: 'register', register: register(reg)! });
+        break;
+      case OK_MEMORY:
+        hasMemory = true;
+        operands.push({
+          kind: 'memory',
+          segment: register(u8(O_SEGMENT))!,
+          base: register(u8(O_BASE)),
+          index: register(u8(O_INDEX)),
+          scale: (u8(O_INDEX) === 0 ? 1 : u8(O_SCALE)) as 1 | 2 | 4 | 8,
+          displacement: view.getBigInt64(at + O_DISPLACEMENT, true),
+          size: memorySize,
+        });
+        break;
+      case OK_STRING_SOURCE:
+      case OK_STRING_DESTINATION:
+        hasMemory = true;
+        operands.push({
+          kind: 'memory',
+          segment: kind === OK_STRING_SOURCE ? register(u8(O_SEGMENT))! : 'es',
+          base: register(reg),
+          index: null,
+          scale: 1,
+          displacement: 0n,
+          size: memorySize,
+        });
+        break;
+      case OK_IMMEDIATE:
+        operands.push({ kind: 'immediate', value: view.getBigUint64(at + O_IMMEDIATE, true) });
+        break;
+      case OK_IMMEDIATE2:
+        operands.push({ kind: 'immediate', value: BigInt(view.getUint16(at + O_IMMEDIATE2, true)) });
+        break;
+      case OK_NEAR_BRANCH:
+        operands.push({ kind: 'nearBranch', target: view.getBigUint64(at + O_IMMEDIATE, true) });
+        break;
+      case OK_FAR_BRANCH:
+        operands.push({ kind: 'farBranch', selector: view.getUint16(at + O_IMMEDIATE2, true), offset: Number(view.getBigUint64(at + O_IMMEDIATE, true)) });
+        break;
+    }
+  }
+  const mask = register(u8(O_MASK));
+  return {
+    ip,
+    length,
+    status,
+    mnemonic: MNEMONICS[view.getUint16(at + O_MNEMONIC, true)],
+    operandSize: u8(O_OPERAND_SIZE),
+    addressSize: u8(O_ADDRESS_SIZE) as 2 | 4 | 8,
+    operands,
+    memory: hasMemory ? { read: (flags & FL_READ) !== 0, write: (flags & FL_WRITE) !== 0, size: memorySize } : null,
+    lock: (flags & FL_LOCK) !== 0,
+    rep: (flags & FL_REP) !== 0,
+    repne: (flags & FL_REPNE) !== 0,
+    mask: mask ? { register: mask, zeroing: (u8(O_EVEX) & 1) !== 0 } : null,
+    broadcast: (u8(O_EVEX) & 2) !== 0,
+  };
+}
+
+/** Fields of a record read without building an object, for bulk use. */
+export function recordLength(records: Uint8Array, i: number): number {
+  return records[i * RECORD_SIZE + O_LENGTH];
+}
+
+export function recordStatus(records: Uint8Array, i: number): InstructionStatus {
+  return STATUSES[records[i * RECORD_SIZE + O_STATUS]];
+}
+
+export function recordMnemonic(records: Uint8Array, i: number): number {
+  const at = i * RECORD_SIZE + O_MNEMONIC;
+  return records[at] | (records[at + 1] << 8);
+}
