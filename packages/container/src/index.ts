@@ -1,3 +1,15 @@
 export type * from './spec/types.js';
+export { parseSpec, ConfigError } from './spec/validate.js';
+export { defaultSpec, DEFAULT_CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './spec/default.js';
+export { createContainer, type CreateOptions, type Created } from './container/create.js';
+export { startContainer } from './container/start.js';
+export { killContainer } from './container/kill.js';
+export { deleteContainer } from './container/delete.js';
+export { runContainer, type RunOptions } from './container/run.js';
+export { listContainers, containerState } from './container/list.js';
+export { statusOf, type Status, type StateOutput } from './container/status.js';
+export { waitForExit } from './container/wait.js';
+export { parseSignal } from './container/signal.js';
+export { StateStore, DEFAULT_ROOT, type ContainerRecord } from './state/store.js';
 export * from './seccomp/index.js';
 export * from './cgroups/index.js';

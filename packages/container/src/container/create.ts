@@ -1,0 +1,159 @@
+// `create`: everything up to the moment the container's process would exec. The child is cloned into
+// its namespaces, put in its cgroup, builds its root filesystem and waits; `start` releases it.
+import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { IsolaError } from '@isola/errors';
+import { READY, abi, close, getrlimit, kill, open, pipe2, setns, spawnChild, steps as s, waitid, write, type SpawnedChild, type Step } from '@isola/sys';
+import { createCgroup } from '../cgroups/index.js';
+import { planProcess } from '../process/plan.js';
+import { planRootfs, prepareRootfs } from '../rootfs/plan.js';
+import { parseSpec } from '../spec/validate.js';
+import type { IdMapping, LinuxResources, Spec, State } from '../spec/types.js';
+import { procStat } from '../state/process-info.js';
+import { type ContainerRecord, StateStore } from '../state/store.js';
+import { runHooks } from './hooks.js';
+import { deviceRules } from './devices.js';
+import { planNamespaces } from './namespaces.js';
+
+export interface CreateOptions {
+  id: string;
+  /** The bundle directory (config.json and, usually, rootfs/). */
+  bundle: string;
+  /** Where container state lives (runc's --root). */
+  root?: string;
+  /** Use this spec instead of reading bundle/config.json. */
+  spec?: Spec;
+  pidFile?: string;
+  consoleSocket?: string;
+  warn?: (message: string) => void;
+}
+
+export interface Created {
+  record: ContainerRecord;
+  /** The child, for callers in this process that want its exec result (run). */
+  child: SpawnedChild;
+}
+
+export function stateOf(record: ContainerRecord, status: State['status']): State {
+  return { ociVersion: record.config.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle, annotations: record.annotations };
+}
+
+function writeIdMap(pid: number, file: 'uid_map' | 'gid_map', mappings: readonly IdMapping[] | undefined): void {
+  if (!mappings?.length) return;
+  writeFileSync(`/proc/${pid}/${file}`, mappings.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join('\n'));
+}
+
+function writeAtomic(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+/** A free fd number above everything Node has open, where the child pins each mount target. */
+function fixedFd(): number {
+  const soft = getrlimit('RLIMIT_NOFILE').soft;
+  return Math.min(1000, soft - 2);
+}
+
+export async function createContainer(options: CreateOptions): Promise<Created> {
+  const store = new StateStore(options.root);
+  const bundle = resolve(options.bundle);
+  const spec = options.spec ?? parseSpec(readBundleConfig(bundle));
+  if (!spec.process) throw new IsolaError('ECONFIG', 'config.json: process: a container needs a process to run');
+  if (spec.process.terminal && !options.consoleSocket) throw new IsolaError('ECONFIG', 'config.json: process.terminal is true but no --console-socket was given');
+  if (spec.process.terminal) throw new IsolaError('EUNSUPPORTED', 'process.terminal with --console-socket is not supported yet');
+  const rootfs = resolve(bundle, spec.root!.path);
+  if (!existsSync(rootfs)) throw new IsolaError('ENOENT', `root.path: ${rootfs} does not exist`);
+  const namespaces = planNamespaces(spec.linux?.namespaces);
+  if (!namespaces.has('mount')) throw new IsolaError('ECONFIG', 'config.json: linux.namespaces: isola needs a mount namespace to build the root filesystem');
+
+  store.claim(options.id);
+  const cgroup = createCgroup(spec.linux?.cgroupsPath || `/isola/${options.id}`);
+  const fds: number[] = [];
+  let child: SpawnedChild | undefined;
+  try {
+    cgroup.create();
+    const resources: LinuxResources = { ...spec.linux?.resources, devices: deviceRules(spec) };
+    if (cgroup.mode === 'v2') {
+      // Device rules on cgroup v2 need an eBPF program isola does not load yet.
+      if (spec.linux?.resources?.devices?.length) options.warn?.('linux.resources.devices: not enforced on cgroup v2 yet');
+      delete resources.devices;
+    }
+    await cgroup.set(resources);
+
+    const [syncR, syncW] = pipe2();
+    fds.push(syncR, syncW);
+    const rootfsInput = { spec, rootfs, bundle, fixedFd: fixedFd() };
+    prepareRootfs(rootfsInput);
+    const processPlan = planProcess(spec, rootfs);
+    for (const name of processPlan.skippedSyscalls) options.warn?.(`seccomp: ignoring syscall ${name}, unknown to this kernel's tables`);
+    const steps: Step[] = [
+      ...namespaces.join,
+      s.waitForParentStep(syncR),
+      ...(namespaces.unshareCgroup ? [{ syscall: 'unshare', args: [abi.CLONE_NEWCGROUP], describe: 'unshare the cgroup namespace' } as Step] : []),
+      ...planRootfs(rootfsInput),
+      ...processPlan.setup,
+      READY,
+      { ...s.waitForParentStep(syncR), describe: 'wait for start' },
+      ...processPlan.exec,
+    ];
+
+    let restorePidNs: number | undefined;
+    if (namespaces.pidPath) {
+      // setns(CLONE_NEWPID) only decides where this thread's next children go: clone, then come back.
+      restorePidNs = open('/proc/self/ns/pid_for_children', abi.O_RDONLY);
+      const target = open(namespaces.pidPath, abi.O_RDONLY);
+      try {
+        setns(target, abi.CLONE_NEWPID, namespaces.pidPath);
+      } finally {
+        close(target);
+      }
+    }
+    try {
+      child = spawnChild({ namespaces: namespaces.cloneFlags, steps });
+    } finally {
+      if (restorePidNs !== undefined) {
+        setns(restorePidNs, abi.CLONE_NEWPID, '/proc/self/ns/pid_for_children');
+        close(restorePidNs);
+      }
+    }
+    const pid = child.pid;
+    writeIdMap(pid, 'uid_map', spec.linux?.uidMappings);
+    writeIdMap(pid, 'gid_map', spec.linux?.gidMappings);
+    await cgroup.apply(pid);
+    if (spec.process.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(spec.process.oomScoreAdj));
+    const record: ContainerRecord = {
+      id: options.id, pid, startTime: procStat(pid)?.startTime ?? 0, bundle, rootfs, created: new Date().toISOString(),
+      cgroupPath: cgroup.path, started: false, syncFd: syncW, annotations: spec.annotations ?? {}, config: spec,
+    };
+    await runHooks('prestart', spec.hooks, stateOf(record, 'creating'));
+    await runHooks('createRuntime', spec.hooks, stateOf(record, 'creating'));
+    write(syncW, Buffer.from('c'));
+    child.awaitReady();
+    store.write(record);
+    await runHooks('createContainer', spec.hooks, stateOf(record, 'created'));
+    if (options.pidFile) writeAtomic(resolve(options.pidFile), String(pid));
+    return { record, child };
+  } catch (error) {
+    if (child) {
+      try {
+        kill(child.pid, 9);
+        waitid({ pid: child.pid });
+      } catch {
+        // already reaped by awaitReady
+      }
+    }
+    await cgroup.destroy().catch(() => {});
+    store.remove(options.id);
+    throw error;
+  } finally {
+    for (const fd of fds) close(fd);
+  }
+}
+
+function readBundleConfig(bundle: string): string {
+  try {
+    return readFileSync(resolve(bundle, 'config.json'), 'utf8');
+  } catch (error) {
+    throw new IsolaError('ENOENT', `bundle ${bundle}: cannot read config.json (${(error as NodeJS.ErrnoException).code})`);
+  }
+}

@@ -1,0 +1,39 @@
+// `run`: create and start in one go; in the foreground, wait for the exit and delete the container.
+import { SpawnError } from '@isola/sys';
+import { type CreateOptions, createContainer } from './create.js';
+import { deleteContainer } from './delete.js';
+import { startContainer } from './start.js';
+import { waitForExit } from './wait.js';
+
+export interface RunOptions extends CreateOptions {
+  detach?: boolean;
+  /** Keep the stopped container instead of deleting it (runc run --keep). */
+  keep?: boolean;
+}
+
+/** Returns the container's exit status (0 when detached). */
+export async function runContainer(options: RunOptions): Promise<number> {
+  const { record, child } = await createContainer(options);
+  try {
+    await startContainer(options.id, options);
+  } catch (error) {
+    await deleteContainer(options.id, { root: options.root, force: true });
+    throw error;
+  }
+  if (options.detach) {
+    child.release();
+    return 0;
+  }
+  let code: number | null;
+  try {
+    // The child reports a failed exec on its error pipe (and exits 127); success closes the pipe.
+    child.awaitSteps();
+    code = await waitForExit(record.pid, record.startTime);
+  } catch (error) {
+    if (!(error instanceof SpawnError)) throw error;
+    await deleteContainer(options.id, { root: options.root, force: true });
+    throw error;
+  }
+  if (!options.keep) await deleteContainer(options.id, { root: options.root, force: true, warn: options.warn });
+  return code ?? 0;
+}

@@ -1,0 +1,25 @@
+// `start`: release a created container's process to exec its program.
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { IsolaError } from '@isola/errors';
+import { StateStore } from '../state/store.js';
+import { runHooks } from './hooks.js';
+import { stateOf } from './create.js';
+import { statusOf } from './status.js';
+
+export async function startContainer(id: string, options: { root?: string; warn?: (m: string) => void } = {}): Promise<void> {
+  const store = new StateStore(options.root);
+  const record = store.read(id);
+  const status = await statusOf(record);
+  if (status === 'stopped') throw new IsolaError('ESTATE', `cannot start container "${id}": it has stopped`);
+  if (status !== 'created') throw new IsolaError('ESTATE', `cannot start container "${id}": it is ${status}, not created`);
+  // The waiting child holds the write end of its start pipe; writing to it through /proc lets it go on.
+  const fd = openSync(`/proc/${record.pid}/fd/${record.syncFd}`, 'w');
+  try {
+    writeSync(fd, 's');
+  } finally {
+    closeSync(fd);
+  }
+  record.started = true;
+  store.write(record);
+  await runHooks('poststart', record.config.hooks, stateOf(record, 'running'), options.warn);
+}

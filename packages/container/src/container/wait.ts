@@ -1,0 +1,24 @@
+// Waiting for a container's init to exit: waitid when it is our child (library use, `run`), else
+// polling /proc (the exit status then belongs to whoever is its parent).
+import { setTimeout as sleep } from 'node:timers/promises';
+import { abi, waitid, type ChildState } from '@isola/sys';
+import { isAlive } from '../state/process-info.js';
+
+/** Exit status as a shell reports it: the code, or 128 + the signal. */
+export function exitCode(state: ChildState): number {
+  return state.kind === 'exited' ? state.status : 128 + state.signal;
+}
+
+export async function waitForExit(pid: number, startTime: number): Promise<number | null> {
+  let delay = 0.2;
+  for (;;) {
+    try {
+      const state = waitid({ pid }, abi.WEXITED | abi.WNOHANG);
+      if (state) return exitCode(state);
+    } catch {
+      if (!isAlive(pid, startTime)) return null;
+    }
+    await sleep(delay);
+    delay = Math.min(delay * 2, 20);
+  }
+}
