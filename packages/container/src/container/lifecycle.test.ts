@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect } from 'vitest';
 import { itNeeds } from '../../../../test/support/requirements.js';
+import { createCgroup } from '../cgroups/index.js';
 import { defaultSpec } from '../spec/default.js';
 import type { Spec } from '../spec/types.js';
 import { createContainer } from './create.js';
@@ -23,7 +24,11 @@ const created: string[] = [];
 afterEach(async () => {
   for (const id of created.splice(0)) await deleteContainer(id, { root, force: true }).catch(() => {});
 });
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(work, { recursive: true, force: true });
+  // The parent cgroup the tests' containers shared, empty by now.
+  await createCgroup('/isola-test').destroy().catch(() => {});
+});
 
 /** A bundle whose rootfs is Debian's busybox-static with its applets, plus the given spec changes. */
 function bundle(edit: (spec: Spec) => void = () => {}): { dir: string; spec: Spec; id: string } {

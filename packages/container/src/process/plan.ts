@@ -121,8 +121,10 @@ export function planProcess(spec: Spec, rootfs: string): ProcessPlan {
     // before the user switch drops that.
     exec.splice(exec.findIndex((s) => s.syscall === 'setgroups'), 0, filterStep);
   }
-  // No host fd may survive into the container (CVE-2024-21626): everything above stdio closes on exec.
+  // No host fd may survive into the container (CVE-2024-21626): everything above stdio closes on exec,
+  // and stdio itself must stay open (Node marks fds 0-2 close-on-exec).
   exec.push({ syscall: 'close_range', args: [3, 0xffffffff, abi.CLOSE_RANGE_CLOEXEC], describe: 'close inherited fds on exec' });
+  for (const fd of [0, 1, 2]) exec.push({ syscall: 'fcntl', args: [fd, abi.F_SETFD, 0], describe: `keep fd ${fd} open across exec`, ignoreFailure: true });
   exec.push({ syscall: 'execve', args: [executable, process.args!, process.env ?? []], describe: `execve(${JSON.stringify(executable)})` });
   return { setup, exec, skippedSyscalls };
 }

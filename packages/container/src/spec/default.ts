@@ -18,7 +18,7 @@ export const DEFAULT_CAPABILITIES = [
 export function defaultSpec(options: { rootless?: boolean } = {}): Spec {
   const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
   const spec: Spec = {
-    ociVersion: '1.2.0',
+    ociVersion: '1.0.2',
     process: {
       terminal: true,
       user: { uid: 0, gid: 0 },

@@ -227,7 +227,7 @@ export const SYS = {
   setresgid: 119, setsid: 112, capset: 126, mknod: 133, prctl: 157, pivot_root: 155, chroot: 161, setrlimit: 160,
   mount: 165, umount2: 166, sethostname: 170, setdomainname: 171, openat: 257, unshare: 272, prlimit64: 302,
   setns: 308, seccomp: 317, close_range: 436, openat2: 437, mkdirat: 258, mknodat: 259, fchownat: 260,
-  fchmodat: 268, symlinkat: 266, faccessat: 269, dup3: 292, getpid: 39, kill: 62,
+  fchmodat: 268, symlinkat: 266, fcntl: 72, faccessat: 269, dup3: 292, getpid: 39, kill: 62,
 } as const;
 export type SyscallName = keyof typeof SYS;
 

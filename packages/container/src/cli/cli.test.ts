@@ -1,0 +1,90 @@
+// isola-runtime as containerd and people call it: the built binary, runc's flags and output.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect } from 'vitest';
+import { itNeeds } from '../../../../test/support/requirements.js';
+
+const bin = fileURLToPath(new URL('../../bin/isola-runtime.cjs', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'isola-rt-cli-'));
+const root = join(work, 'root');
+const bundle = join(work, 'bundle');
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/**
+ * Runs isola-runtime with stdout and stderr in files, as containerd does: a created container inherits
+ * them and keeps them open, so pipes would never reach end-of-file.
+ */
+function runtime(...args: string[]) {
+  const out = join(work, 'stdout');
+  const err = join(work, 'stderr');
+  const fds = [openSync(out, 'w'), openSync(err, 'w')];
+  try {
+    const r = spawnSync(process.execPath, [bin, '--root', root, ...args], { cwd: bundle, stdio: ['ignore', fds[0]!, fds[1]!], timeout: 30_000 });
+    return { status: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+}
+
+const needs = itNeeds({ root: true, files: ['/bin/busybox'] });
+
+describe('isola-runtime', () => {
+  needs('writes a runc-style spec, then creates, starts, reports, kills and deletes a container', () => {
+    mkdirSync(join(bundle, 'rootfs/bin'), { recursive: true });
+    copyFileSync('/bin/busybox', join(bundle, 'rootfs/bin/busybox'));
+    execFileSync('chmod', ['755', join(bundle, 'rootfs/bin/busybox')]);
+    for (const applet of ['sh', 'sleep', 'true']) symlinkSync('busybox', join(bundle, 'rootfs/bin', applet));
+    expect(runtime('spec').status).toBe(0);
+    const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    expect(spec.process.args).toEqual(['sh']);
+    expect(runtime('spec').stderr).toMatch(/config.json already exists/);
+    spec.process.terminal = false;
+    spec.process.args = ['sleep', '60'];
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+
+    const pidFile = join(work, 'pid');
+    expect(runtime('create', '--bundle', bundle, '--pid-file', pidFile, 'c1')).toMatchObject({ status: 0, stderr: '' });
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(JSON.parse(runtime('state', 'c1').stdout)).toMatchObject({ id: 'c1', status: 'created', pid, bundle });
+    expect(runtime('start', 'c1').status).toBe(0);
+    expect(JSON.parse(runtime('state', 'c1').stdout).status).toBe('running');
+    expect(runtime('list').stdout).toMatch(/^ID\s+PID\s+STATUS\s+BUNDLE\s+CREATED\s+OWNER\nc1\s+\d+\s+running\s/);
+    expect(JSON.parse(runtime('ps', '--format', 'json', 'c1').stdout)).toEqual([pid]);
+    expect(runtime('pause', 'c1').status).toBe(0);
+    expect(JSON.parse(runtime('state', 'c1').stdout).status).toBe('paused');
+    expect(runtime('resume', 'c1').status).toBe(0);
+    const stats = JSON.parse(runtime('events', '--stats', 'c1').stdout);
+    expect(stats).toMatchObject({ type: 'stats', id: 'c1' });
+    expect(stats.data.memory.usage.usage).toBeGreaterThan(0);
+    expect(runtime('delete', 'c1')).toMatchObject({ status: 1, stderr: 'isola-runtime: cannot delete container "c1" that is not stopped: running\n' });
+    expect(runtime('kill', 'c1', 'KILL').status).toBe(0);
+    for (let i = 0; i < 100 && JSON.parse(runtime('state', 'c1').stdout).status !== 'stopped'; i++) execFileSync('sleep', ['0.05']);
+    expect(JSON.parse(runtime('state', 'c1').stdout)).toMatchObject({ status: 'stopped', pid: 0 });
+    expect(runtime('delete', 'c1').status).toBe(0);
+    expect(existsSync(join(root, 'c1'))).toBe(false);
+    expect(runtime('delete', '--force', 'c1').status).toBe(0);
+  });
+
+  needs('runs a container in the foreground and returns its exit status', () => {
+    const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    spec.process.args = ['sh', '-c', 'echo out; echo err >&2; exit 3'];
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+    expect(runtime('run', 'r1')).toEqual({ status: 3, stdout: 'out\n', stderr: 'err\n' });
+    expect(existsSync(join(root, 'r1'))).toBe(false);
+  });
+
+  needs('answers bad input with one line and writes runc-style JSON logs', () => {
+    const log = join(work, 'log.json');
+    const missing = spawnSync(process.execPath, [bin, '--root', root, '--log', log, '--log-format', 'json', 'state', 'nope'], { encoding: 'utf8' });
+    expect(missing).toMatchObject({ status: 1, stderr: 'isola-runtime: container "nope" does not exist\n' });
+    expect(JSON.parse(readFileSync(log, 'utf8').trim())).toMatchObject({ level: 'error', msg: 'container "nope" does not exist' });
+    expect(runtime('create', '--no-pivot', 'x')).toMatchObject({ status: 1, stderr: 'isola-runtime: isola-runtime create: --no-pivot is not supported by isola-runtime\n' });
+    expect(runtime('create', '--frobnicate', 'x').stderr).toBe('isola-runtime: isola-runtime create: unknown flag --frobnicate\n');
+    expect(runtime('bogus').stderr).toMatch(/unknown command "bogus"/);
+    expect(runtime('create', 'bad/id').stderr).toMatch(/invalid container id "bad\/id"/);
+    expect(runtime('--version').stdout).toMatch(/^isola-runtime version \d/);
+  });
+});
