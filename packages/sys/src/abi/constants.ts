@@ -44,6 +44,7 @@ export const MFD_CLOEXEC = 1;
 export const MFD_ALLOW_SEALING = 2;
 export const CLOSE_RANGE_CLOEXEC = 4;
 
+export const CLONE_VM = 0x00000100;
 export const CLONE_NEWTIME = 0x00000080;
 export const CLONE_NEWNS = 0x00020000;
 export const CLONE_NEWCGROUP = 0x02000000;

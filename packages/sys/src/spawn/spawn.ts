@@ -5,7 +5,7 @@ import { IsolaError } from '@isola/errors';
 import * as c from '../abi/constants.js';
 import { SyscallError, errnoName } from '../errors.js';
 import { lastErrno, libc } from '../libc.js';
-import { close, pipe2, read } from '../syscalls/files.js';
+import { close, fcntl, pipe2, read } from '../syscalls/files.js';
 import { type Mapping, mmap } from '../syscalls/memory.js';
 import { describeCloneFlags } from '../syscalls/namespaces.js';
 import { waitid } from '../syscalls/process.js';
@@ -28,20 +28,40 @@ export class SpawnError extends IsolaError {
 }
 
 let code: Mapping | undefined;
-let stack: Mapping | undefined;
-const STACK_SIZE = 64 * 1024;
+/** glibc's clone() keeps fn and arg on the child's stack; the interpreter itself uses none. */
+const STACK_SIZE = 4096;
 
-/** The interpreter in an executable page, and a stack for it: made once, shared by every spawn. */
-function runtime(): { code: Mapping; stack: Mapping } {
+/** The interpreter in an executable page: made once, shared by every spawn. */
+function interpreter(): Mapping {
   if (!code) {
     const bytes = Buffer.from(INTERPRETER_HEX, 'hex');
     code = mmap(4096);
     code.bytes.set(bytes);
     code.protect(c.PROT_READ | c.PROT_EXEC);
   }
-  // Without CLONE_VM the child writes to its own copy of this stack, so one stack serves every spawn.
-  stack ??= mmap(STACK_SIZE);
-  return { code, stack };
+  return code;
+}
+
+/**
+ * Children that share this process's memory (CLONE_VM) read their program and stack from it until they
+ * exec or exit: the mapping is freed only then. Detached children's mappings wait here, and are freed
+ * once their report pipe says they are done.
+ */
+const detached: Array<{ fd: number; memory: Mapping }> = [];
+
+function reapDetached(): void {
+  for (let i = detached.length - 1; i >= 0; i--) {
+    const { fd, memory } = detached[i]!;
+    try {
+      // O_NONBLOCK was set on release: EOF (0) or a report means the child no longer runs the program.
+      read(fd, Buffer.alloc(8));
+    } catch (error) {
+      if (error instanceof SyscallError && error.code === 'EAGAIN') continue;
+    }
+    close(fd);
+    memory.unmap();
+    detached.splice(i, 1);
+  }
 }
 
 const READY_MARK = 0xffffffff;
@@ -64,11 +84,14 @@ export class SpawnedChild {
   readonly #steps: readonly Step[];
   readonly #offset: number;
 
-  constructor(pid: number, errorFd: number, steps: readonly Step[], offset: number) {
+  readonly #memory: Mapping;
+
+  constructor(pid: number, errorFd: number, steps: readonly Step[], offset: number, memory: Mapping) {
     this.pid = pid;
     this.#errorFd = errorFd;
     this.#steps = steps;
     this.#offset = offset;
+    this.#memory = memory;
   }
 
   /**
@@ -97,8 +120,17 @@ export class SpawnedChild {
 
   /** Stops listening for reports (after awaitReady, when the caller hands the child over). */
   release(): void {
+    if (this.#errorFd < 0) return;
+    fcntl(this.#errorFd, c.F_SETFL, fcntl(this.#errorFd, c.F_GETFL) | c.O_NONBLOCK);
+    detached.push({ fd: this.#errorFd, memory: this.#memory });
+    this.#errorFd = -1;
+  }
+
+  /** The child is done with its program (it exec'd or exited): free it. */
+  #finished(): void {
     if (this.#errorFd >= 0) close(this.#errorFd);
     this.#errorFd = -1;
+    this.#memory.unmap();
   }
 
   #readReport(): { step: number; errno: number } | null {
@@ -111,14 +143,14 @@ export class SpawnedChild {
       got += n;
     }
     if (got < 8) {
-      this.release();
+      this.#finished();
       return null;
     }
     return { step: report.readUInt32LE(0), errno: report.readUInt32LE(4) };
   }
 
   #fail(report: { step: number; errno: number }): never {
-    this.release();
+    this.#finished();
     waitid({ pid: this.pid });
     const index = report.step - this.#offset;
     const step = this.#steps[index];
@@ -131,33 +163,44 @@ export class SpawnedChild {
  * awaitSteps() to learn whether its steps succeeded (they may wait for the parent, e.g. for uid maps).
  */
 export function spawnChild(options: SpawnOptions): SpawnedChild {
-  const { code, stack } = runtime();
+  reapDetached();
+  const code = interpreter();
   const resets = resetSignalsSteps();
   const steps = [...resets, ...options.steps];
   const [errorRead, errorWrite] = pipe2(c.O_CLOEXEC);
-  const program = mmap(Math.ceil(programSize(steps) / 4096) * 4096);
+  // One mapping holds the child's stack (first page) and its program.
+  const memory = mmap(STACK_SIZE + Math.ceil(programSize(steps) / 4096) * 4096);
+  const program = memory.bytes.subarray(STACK_SIZE);
+  const programAddress = memory.address + BigInt(STACK_SIZE);
   // Signals stay blocked from before clone() until the child has reset every handler: a signal must
-  // never run Node's handler inside the child's copy of this process.
+  // never run Node's handler in the child, which shares this process's memory.
   const all = Buffer.alloc(128, 0xff);
   const saved = Buffer.alloc(128);
+  let cloned = false;
   try {
     const ready = Buffer.alloc(8);
     ready.writeUInt32LE(READY_MARK, 0);
     const resolved = steps.map((step) => (step === READY ? { ...step, args: [errorWrite, ready, 8] } : step));
-    layOutProgram(resolved, errorWrite, program.bytes, program.address);
+    layOutProgram(resolved, errorWrite, program, programAddress);
+    // CLONE_VM spares copying the page tables of a large Node process (milliseconds); a child that
+    // enters or joins a user namespace must own its memory, so it gets a copy.
+    const namespaces = options.namespaces ?? 0;
+    const joinsUserNs = options.steps.some((st) => st.syscall === 'setns' && st.args[1] === c.CLONE_NEWUSER);
+    const shareMemory = (namespaces & c.CLONE_NEWUSER) === 0 && !joinsUserNs;
+    const flags = namespaces | c.SIGCHLD | (shareMemory ? c.CLONE_VM : 0);
     libc.pthread_sigmask(c.SIG_SETMASK, all, saved);
-    const flags = (options.namespaces ?? 0) | c.SIGCHLD;
-    const pid = libc.clone(code.address, stack.address + BigInt(STACK_SIZE), flags, program.address);
+    const pid = libc.clone(code.address, memory.address + BigInt(STACK_SIZE), flags, programAddress);
     const errno = lastErrno();
     libc.pthread_sigmask(c.SIG_SETMASK, saved, null);
-    if (pid === -1) throw new SyscallError('clone', describeCloneFlags(options.namespaces ?? 0), errno);
-    return new SpawnedChild(pid, errorRead, options.steps, resets.length);
+    if (pid === -1) throw new SyscallError('clone', describeCloneFlags(namespaces), errno);
+    cloned = true;
+    return new SpawnedChild(pid, errorRead, options.steps, resets.length, memory);
   } catch (error) {
     close(errorRead);
     throw error;
   } finally {
     close(errorWrite);
-    program.unmap();
+    if (!cloned) memory.unmap();
   }
 }
 
