@@ -6,6 +6,7 @@ export { startContainer } from './container/start.js';
 export { killContainer } from './container/kill.js';
 export { deleteContainer } from './container/delete.js';
 export { runContainer, type RunOptions } from './container/run.js';
+export { execInContainer, type ExecOptions } from './container/exec.js';
 export { listContainers, containerState } from './container/list.js';
 export { statusOf, type Status, type StateOutput } from './container/status.js';
 export { waitForExit } from './container/wait.js';

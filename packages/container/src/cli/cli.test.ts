@@ -36,7 +36,7 @@ describe('isola-runtime', () => {
     mkdirSync(join(bundle, 'rootfs/bin'), { recursive: true });
     copyFileSync('/bin/busybox', join(bundle, 'rootfs/bin/busybox'));
     execFileSync('chmod', ['755', join(bundle, 'rootfs/bin/busybox')]);
-    for (const applet of ['sh', 'sleep', 'true']) symlinkSync('busybox', join(bundle, 'rootfs/bin', applet));
+    for (const applet of ['sh', 'sleep', 'true', 'hostname', 'cat', 'tr', 'id']) symlinkSync('busybox', join(bundle, 'rootfs/bin', applet));
     expect(runtime('spec').status).toBe(0);
     const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
     expect(spec.process.args).toEqual(['sh']);
@@ -86,5 +86,31 @@ describe('isola-runtime', () => {
     expect(runtime('bogus').stderr).toMatch(/unknown command "bogus"/);
     expect(runtime('create', 'bad/id').stderr).toMatch(/invalid container id "bad\/id"/);
     expect(runtime('--version').stdout).toMatch(/^isola-runtime version \d/);
+  });
+});
+
+describe('isola-runtime exec', () => {
+  needs('runs a process inside a running container, in its namespaces and cgroup', () => {
+    const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    spec.process.args = ['sleep', '60'];
+    spec.hostname = 'exec-host';
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+    expect(runtime('run', '-d', 'e1').status).toBe(0);
+    try {
+      const r = runtime('exec', 'e1', 'sh', '-c', 'hostname; echo $$; cat /proc/1/cmdline | tr "\\0" " "');
+      expect(r.status).toBe(0);
+      const [hostname, pid, init] = r.stdout.trim().split('\n');
+      expect(hostname).toBe('exec-host');
+      expect(Number(pid)).toBeGreaterThan(1);
+      expect(init!.trim()).toBe('sleep 60');
+      expect(runtime('exec', 'e1', 'sh', '-c', 'exit 4').status).toBe(4);
+      const processFile = join(work, 'process.json');
+      writeFileSync(processFile, JSON.stringify({ ...spec.process, args: ['id', '-u'], user: { uid: 123, gid: 456 } }));
+      expect(runtime('exec', '--process', processFile, 'e1').stdout).toBe('123\n');
+      expect(runtime('exec', 'e1', '/no/such').stderr).toMatch(/executable file not found/);
+    } finally {
+      runtime('delete', '--force', 'e1');
+    }
+    expect(existsSync(join(root, 'e1'))).toBe(false);
   });
 });

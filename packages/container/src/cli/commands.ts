@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { IsolaError } from '@isola/errors';
 import { createCgroup } from '../cgroups/index.js';
 import { createContainer } from '../container/create.js';
+import { execInContainer } from '../container/exec.js';
 import { deleteContainer } from '../container/delete.js';
 import { killContainer } from '../container/kill.js';
 import { containerState, listContainers } from '../container/list.js';
@@ -11,6 +12,7 @@ import { runContainer } from '../container/run.js';
 import { startContainer } from '../container/start.js';
 import { statusOf } from '../container/status.js';
 import { defaultSpec } from '../spec/default.js';
+import type { Process } from '../spec/types.js';
 import { StateStore } from '../state/store.js';
 import { type FlagSpec, type Parsed, str } from './args.js';
 
@@ -54,6 +56,31 @@ export const COMMANDS: Record<string, Command> = {
         id: args[0]!, bundle: str(flags, 'bundle') ?? '.', root: ctx.root, pidFile: str(flags, 'pid-file'), consoleSocket: str(flags, 'console-socket'),
         detach: flags.detach === true, keep: flags.keep === true, warn: ctx.warn,
       }),
+  },
+  exec: {
+    flags: [
+      { name: 'process', alias: 'p' }, { name: 'detach', alias: 'd', boolean: true }, { name: 'pid-file' }, { name: 'tty', alias: 't', boolean: true },
+      { name: 'console-socket' }, { name: 'cwd' }, { name: 'env', alias: 'e' }, { name: 'user', alias: 'u' }, { name: 'no-new-privs', boolean: true },
+      { name: 'cap', alias: 'c' }, { name: 'preserve-fds', unsupported: true }, { name: 'cgroup', unsupported: true }, { name: 'ignore-paused', boolean: true, ignored: true },
+    ],
+    usage: '<container-id> [command [args...]]', minArgs: 1,
+    run: async ({ flags, args }, ctx) => {
+      const [id, ...command] = args;
+      const processFile = str(flags, 'process');
+      const record = new StateStore(ctx.root).read(id!);
+      let process: Process;
+      if (processFile) {
+        process = JSON.parse(readFileSync(processFile, 'utf8')) as Process;
+      } else {
+        if (command.length === 0) throw new IsolaError('EUSAGE', 'isola-runtime exec: give --process FILE or a command');
+        const base = record.config.process!;
+        const [uid, gid] = (str(flags, 'user') ?? `${base.user.uid}:${base.user.gid}`).split(':').map(Number);
+        process = { ...base, terminal: flags.tty === true, args: command, cwd: str(flags, 'cwd') ?? base.cwd, user: { uid: uid!, gid: gid ?? 0 } };
+        if (str(flags, 'env')) process.env = [...(base.env ?? []), str(flags, 'env')!];
+        if (flags['no-new-privs']) process.noNewPrivileges = true;
+      }
+      return execInContainer({ id: id!, process, root: ctx.root, detach: flags.detach === true, pidFile: str(flags, 'pid-file') });
+    },
   },
   state: {
     flags: [], usage: '<container-id>', minArgs: 1, maxArgs: 1,

@@ -45,7 +45,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const command = COMMANDS[name];
     if (!command) throw new Error(`unknown command "${name}"; see isola-runtime --help`);
-    const parsed = parseArgs(rest, command.flags, `isola-runtime ${name}`);
+    // As with Go's flag package (runc): flags end at the first argument, so `exec ID sh -c x` keeps -c.
+    const parsed = parseArgs(rest, command.flags, `isola-runtime ${name}`, true);
     if (parsed.args.length < command.minArgs || (command.maxArgs !== undefined && parsed.args.length > command.maxArgs)) {
       throw new Error(`isola-runtime ${name}: expects ${command.usage || 'no arguments'}`);
     }

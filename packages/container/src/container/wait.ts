@@ -16,7 +16,7 @@ export async function waitForExit(pid: number, startTime: number): Promise<numbe
       const state = waitid({ pid }, abi.WEXITED | abi.WNOHANG);
       if (state) return exitCode(state);
     } catch {
-      if (!isAlive(pid, startTime)) return null;
+      if (startTime === 0 || !isAlive(pid, startTime)) return null;
     }
     await sleep(delay);
     delay = Math.min(delay * 2, 20);
