@@ -12,9 +12,10 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 # Debian packages: busybox-static for the default image; qemu-utils (qemu-img) as the qcow2 oracle;
 # a C toolchain and kernel headers for guest kits and ABI tests; iproute2 for networks; umoci and
 # skopeo to check that the images isola writes are readable by others; containerd (ctr) to drive
-# isola-runtime the way Kubernetes nodes do; runc and crun for the side-by-side runtime benchmark.
+# isola-runtime the way Kubernetes nodes do, and podman for its --runtime; runc and crun for the
+# side-by-side runtime benchmark.
 PACKAGES=(busybox-static qemu-utils gcc libc6-dev linux-libc-dev binutils iproute2 umoci skopeo ca-certificates
-  containerd runc crun)
+  containerd runc crun podman)
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 [ "$node_major" -ge 20 ] || die "isola needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))"

@@ -85,7 +85,6 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     const rootfsInput = { spec, rootfs, bundle, fixedFd: fixedFd() };
     prepareRootfs(rootfsInput);
     const processPlan = planProcess(spec, rootfs);
-    for (const name of processPlan.skippedSyscalls) options.warn?.(`seccomp: ignoring syscall ${name}, unknown to this kernel's tables`);
     const steps: Step[] = [
       ...namespaces.join,
       s.waitForParentStep(syncR),

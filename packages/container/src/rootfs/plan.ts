@@ -197,7 +197,8 @@ export function planRootfs(input: RootfsInput): Step[] {
     { syscall: 'chdir', args: ['/'], describe: 'chdir("/")' },
     { syscall: 'close', args: [slot(ROOT_SLOT)], describe: 'close the root fd' },
   );
-  steps.push(...maskSteps(input), ...sysctlSteps(spec.linux?.sysctl ?? {}));
+  // sysctls first: /proc/sys is usually among the read-only paths.
+  steps.push(...sysctlSteps(spec.linux?.sysctl ?? {}), ...maskSteps(input));
   if (spec.root?.readonly) steps.push(mountStep(null, '/', null, abi.MS_REMOUNT | abi.MS_BIND | abi.MS_RDONLY, null, 'remount / read-only'));
   if (spec.linux?.rootfsPropagation) steps.push(mountStep(null, '/', null, rootfsPropagation(spec.linux.rootfsPropagation), null, 'rootfs propagation'));
   return steps;
