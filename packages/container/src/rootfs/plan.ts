@@ -140,7 +140,9 @@ function kindOf(path: string, rootfs: string): 'dir' | 'file' | 'missing' {
  */
 function pinDevNull(input: RootfsInput): Step[] {
   return [
-    openInRoot('/dev/null', DIR_SLOT),
+    // No symlink may stand in for it: a /dev/null pointing at, say, core_pattern would be mounted over
+    // every masked file instead (where /dev is not a tmpfs of isola's, the node comes from the image).
+    { ...openInRoot('/dev/null', DIR_SLOT, false, true), describe: 'open /dev/null (no symlinks) to mask paths with' },
     { syscall: 'dup3', args: [slot(DIR_SLOT), input.fixedFd + 1, abi.O_CLOEXEC], describe: 'pin /dev/null' },
     { syscall: 'close', args: [slot(DIR_SLOT)], describe: 'close(/dev/null)' },
   ];

@@ -49,9 +49,11 @@ export function createMountPoint(root: string, path: string, kind: 'dir' | 'file
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const parent = secureJoin(root, posix.dirname(path));
-  mkdirSync(parent, { recursive: true, mode: 0o755 });
-  if (kind === 'dir') mkdirSync(host, { mode: 0o755 });
-  else writeFileSync(host, '', { mode: 0o644, flag: 'wx' });
+  // `host` is resolved: what is missing of it are plain names inside root, safe to create as directories.
+  if (kind === 'dir') mkdirSync(host, { recursive: true, mode: 0o755 });
+  else {
+    mkdirSync(posix.dirname(host), { recursive: true, mode: 0o755 });
+    writeFileSync(host, '', { mode: 0o644, flag: 'wx' });
+  }
   return host;
 }

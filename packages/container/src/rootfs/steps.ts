@@ -15,12 +15,13 @@ function openHow(flags: number, resolve: number): Uint8Array {
   return how;
 }
 
-/** openat2(root, path, O_PATH, RESOLVE_IN_ROOT) into `saveTo`. */
-export function openInRoot(path: string, saveTo: number, directory = false): Step {
+/** openat2(root, path, O_PATH, RESOLVE_IN_ROOT) into `saveTo`; `noSymlinks` refuses any symlink on the way. */
+export function openInRoot(path: string, saveTo: number, directory = false, noSymlinks = false): Step {
   const flags = abi.O_PATH | abi.O_CLOEXEC | (directory ? abi.O_DIRECTORY : 0);
+  const resolve = abi.RESOLVE_IN_ROOT | abi.RESOLVE_NO_MAGICLINKS | (noSymlinks ? abi.RESOLVE_NO_SYMLINKS : 0);
   return {
     syscall: 'openat2',
-    args: [slot(ROOT_SLOT), path, openHow(flags, abi.RESOLVE_IN_ROOT | abi.RESOLVE_NO_MAGICLINKS), 24],
+    args: [slot(ROOT_SLOT), path, openHow(flags, resolve), 24],
     describe: `open ${JSON.stringify(path)} in the container root`,
     saveTo,
   };

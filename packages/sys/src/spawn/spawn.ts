@@ -165,7 +165,10 @@ export class SpawnedChild {
 export function spawnChild(options: SpawnOptions): SpawnedChild {
   reapDetached();
   const code = interpreter();
-  const resets = resetSignalsSteps();
+  // Not dumpable while it runs the runtime's image: other processes in the namespaces it joins (a
+  // container, for exec) cannot open /proc/PID/exe, the runtime's binary, to overwrite it (CVE-2019-5736).
+  // execve makes the new program dumpable again.
+  const resets = [{ syscall: 'prctl', args: [c.PR_SET_DUMPABLE, 0, 0, 0, 0], describe: 'prctl(PR_SET_DUMPABLE, 0)' } as Step, ...resetSignalsSteps()];
   const steps = [...resets, ...options.steps];
   const [errorRead, errorWrite] = pipe2(c.O_CLOEXEC);
   // One mapping holds the child's stack (first page) and its program.
