@@ -1,6 +1,7 @@
 export type * from './spec/types.js';
 export { parseSpec, ConfigError } from './spec/validate.js';
 export { defaultSpec, DEFAULT_CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './spec/default.js';
+export { containerSpec, containerCapabilities, type ProfileOptions } from './spec/profile.js';
 export { createContainer, type CreateOptions, type Created } from './container/create.js';
 export { startContainer } from './container/start.js';
 export { killContainer } from './container/kill.js';

@@ -26,6 +26,8 @@ export interface CreateOptions {
   pidFile?: string;
   consoleSocket?: string;
   warn?: (message: string) => void;
+  /** Fault injection for tests: the child's step with this index fails with EBADF. */
+  failAtStep?: number;
 }
 
 export interface Created {
@@ -95,6 +97,9 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
       { ...s.waitForParentStep(syncR), describe: 'wait for start' },
       ...processPlan.exec,
     ];
+    if (options.failAtStep !== undefined && options.failAtStep < steps.length) {
+      steps[options.failAtStep] = { syscall: 'close', args: [-1], describe: `injected failure in place of ${steps[options.failAtStep]!.describe}` };
+    }
 
     let restorePidNs: number | undefined;
     if (namespaces.pidPath) {

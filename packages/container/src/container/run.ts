@@ -4,6 +4,7 @@ import { type CreateOptions, createContainer } from './create.js';
 import { deleteContainer } from './delete.js';
 import { startContainer } from './start.js';
 import { waitForExit } from './wait.js';
+import { isAlive } from '../state/process-info.js';
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
@@ -17,8 +18,17 @@ export async function runContainer(options: RunOptions): Promise<number> {
   try {
     await startContainer(options.id, options);
   } catch (error) {
+    // If the process died before start, what it reported is the real reason.
+    let reason: unknown = error;
+    if (!isAlive(record.pid, record.startTime)) {
+      try {
+        child.awaitSteps();
+      } catch (report) {
+        reason = report;
+      }
+    }
     await deleteContainer(options.id, { root: options.root, force: true });
-    throw error;
+    throw reason;
   }
   if (options.detach) {
     child.release();

@@ -147,3 +147,25 @@ describe('runtime escapes', () => {
     }
   });
 });
+
+describe("isola's default profile", () => {
+  needs("gives Docker's 14 capabilities and seccomp profile: new namespaces and mounts are refused", async () => {
+    const { containerSpec } = await import('../spec/profile.js');
+    const profile = containerSpec({ args: ['sh'] });
+    const { output, status } = await attack(
+      'grep -E "^(CapEff|Seccomp|NoNewPrivs)" /proc/self/status; unshare -n true 2>&1 || echo no-unshare; mount -t tmpfs none /tmp 2>&1 || echo no-mount; echo ok',
+      (spec) => {
+        spec.process!.capabilities = profile.process!.capabilities;
+        spec.linux!.seccomp = profile.linux!.seccomp;
+      },
+    );
+    expect(status).toBe(0);
+    // CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP
+    expect(output).toMatch(/CapEff:\s+00000000a80425fb/);
+    expect(output).toMatch(/Seccomp:\s+2/);
+    expect(output).toMatch(/NoNewPrivs:\s+1/);
+    expect(output).toContain('no-unshare');
+    expect(output).toContain('no-mount');
+    expect(output.trim().endsWith('ok')).toBe(true);
+  });
+});
