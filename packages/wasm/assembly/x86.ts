@@ -37,3 +37,11 @@ export function padding(): u32 {
 export function recordSize(): u32 {
   return RECORD_SIZE;
 }
+
+// The instruction emulator (x86/emulator.ts): one block per call, laid out as src/x86/emulator.ts expects.
+export { emulate } from './x86/emulator';
+import { E_BLOCK_SIZE } from './x86/emulator';
+
+export function emulatorBlockSize(): u32 {
+  return E_BLOCK_SIZE;
+}

@@ -279,6 +279,9 @@ ${Object.keys(SELECTORS).map((k) => `export const K_${k.toUpperCase()}: u32 = ${
 ${Object.entries(FLAGS).map(([k, v]) => `export const FLAG_${k.toUpperCase()}: u64 = ${v};`).join('\n')}
 export const ENTRY_COUNT: u32 = ${entries.length};
 
+// Mnemonic ids (the emulator dispatches on them).
+${consts(mnemonics, 'MN_')}
+
 // Legacy prefix class of each byte: 1 segment, 2 operand size, 3 address size, 4 LOCK, 5 REP, 6 REX.
 export const PREFIX_CLASS: usize = memory.data<u8>([
 ${chunk(prefixClasses(), 32).map((row) => `  ${row.join(', ')},`).join('\n')}
