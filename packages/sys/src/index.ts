@@ -10,6 +10,7 @@ export * from './syscalls/process.js';
 export * from './syscalls/capabilities.js';
 export * from './syscalls/rlimits.js';
 export * from './net/tap.js';
+export * from './net/unix.js';
 export { Kvm } from './kvm/kvm.js';
 export { VmFd, type MemoryRegion, type Ioeventfd } from './kvm/vm.js';
 export { VcpuFd, type MpState } from './kvm/vcpu.js';

@@ -52,6 +52,13 @@ export const libc = {
   // glibc's clone(fn, stack, flags, arg): the child starts at fn (isola's machine code) on `stack`.
   clone: lib.func('clone', 'int', ['void *', 'void *', 'int', 'void *']),
   mkfifo: lib.func('mkfifo', 'int', ['str', 'uint32']),
+  socket: lib.func('socket', 'int', ['int', 'int', 'int']),
+  connect: lib.func('connect', 'int', ['int', 'void *', 'uint32']),
+  bind: lib.func('bind', 'int', ['int', 'void *', 'uint32']),
+  listen: lib.func('listen', 'int', ['int', 'int']),
+  accept4: lib.func('accept4', 'int', ['int', 'void *', 'void *', 'int']),
+  sendmsg: lib.func('sendmsg', 'long', ['int', 'void *', 'int']),
+  recvmsg: lib.func('recvmsg', 'long', ['int', 'void *', 'int']),
   pthread_sigmask: lib.func('pthread_sigmask', 'int', ['int', 'void *', 'void *']),
 };
 

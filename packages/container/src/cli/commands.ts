@@ -79,7 +79,7 @@ export const COMMANDS: Record<string, Command> = {
         if (str(flags, 'env')) process.env = [...(base.env ?? []), str(flags, 'env')!];
         if (flags['no-new-privs']) process.noNewPrivileges = true;
       }
-      return execInContainer({ id: id!, process, root: ctx.root, detach: flags.detach === true, pidFile: str(flags, 'pid-file') });
+      return execInContainer({ id: id!, process, root: ctx.root, detach: flags.detach === true, pidFile: str(flags, 'pid-file'), consoleSocket: str(flags, 'console-socket') });
     },
   },
   state: {

@@ -3,8 +3,9 @@
 import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { IsolaError } from '@isola/errors';
-import { READY, abi, close, getrlimit, kill, open, pipe2, setns, spawnChild, steps as s, waitid, write, type SpawnedChild, type Step } from '@isola/sys';
+import { READY, abi, close, getrlimit, kill, open, pipe2, setns, spawnChild, steps as s, unixConnect, waitid, write, type SpawnedChild, type Step } from '@isola/sys';
 import { createCgroup } from '../cgroups/index.js';
+import { consoleSteps } from '../process/console.js';
 import { planProcess } from '../process/plan.js';
 import { planRootfs, prepareRootfs } from '../rootfs/plan.js';
 import { parseSpec } from '../spec/validate.js';
@@ -53,7 +54,7 @@ function writeAtomic(path: string, text: string): void {
 /** A free fd number above everything Node has open, where the child pins each mount target. */
 function fixedFd(): number {
   const soft = getrlimit('RLIMIT_NOFILE').soft;
-  return Math.min(1000, soft - 2);
+  return Math.min(1000, soft - 3);
 }
 
 export async function createContainer(options: CreateOptions): Promise<Created> {
@@ -62,7 +63,6 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
   const spec = options.spec ?? parseSpec(readBundleConfig(bundle));
   if (!spec.process) throw new IsolaError('ECONFIG', 'config.json: process: a container needs a process to run');
   if (spec.process.terminal && !options.consoleSocket) throw new IsolaError('ECONFIG', 'config.json: process.terminal is true but no --console-socket was given');
-  if (spec.process.terminal) throw new IsolaError('EUNSUPPORTED', 'process.terminal with --console-socket is not supported yet');
   const rootfs = resolve(bundle, spec.root!.path);
   if (!existsSync(rootfs)) throw new IsolaError('ENOENT', `root.path: ${rootfs} does not exist`);
   const namespaces = planNamespaces(spec.linux?.namespaces);
@@ -85,6 +85,11 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     const [syncR, syncW] = pipe2();
     fds.push(syncR, syncW);
     const rootfsInput = { spec, rootfs, bundle, fixedFd: fixedFd() };
+    let consoleFd: number | undefined;
+    if (spec.process.terminal) {
+      consoleFd = unixConnect(resolve(options.consoleSocket!));
+      fds.push(consoleFd);
+    }
     prepareRootfs(rootfsInput);
     const processPlan = planProcess(spec, rootfs);
     const steps: Step[] = [
@@ -92,6 +97,7 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
       s.waitForParentStep(syncR),
       ...(namespaces.unshareCgroup ? [{ syscall: 'unshare', args: [abi.CLONE_NEWCGROUP], describe: 'unshare the cgroup namespace' } as Step] : []),
       ...planRootfs(rootfsInput),
+      ...(consoleFd === undefined ? [] : consoleSteps(consoleFd, rootfsInput.fixedFd + 2, spec.process.consoleSize)),
       ...processPlan.setup,
       READY,
       { ...s.waitForParentStep(syncR), describe: 'wait for start' },

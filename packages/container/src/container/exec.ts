@@ -3,7 +3,8 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { IsolaError } from '@isola/errors';
-import { abi, close, kill, open, pipe2, setns, spawnChild, steps as s, waitid, write, type Step } from '@isola/sys';
+import { abi, close, getrlimit, kill, open, pipe2, setns, spawnChild, steps as s, unixConnect, waitid, write, type Step } from '@isola/sys';
+import { consoleSteps } from '../process/console.js';
 import { createCgroup } from '../cgroups/index.js';
 import { planProcess } from '../process/plan.js';
 import type { NamespaceType, Process } from '../spec/types.js';
@@ -21,13 +22,14 @@ export interface ExecOptions {
   root?: string;
   detach?: boolean;
   pidFile?: string;
+  consoleSocket?: string;
 }
 
 /** Returns the process's exit status, or 0 when detached. */
 export async function execInContainer(options: ExecOptions): Promise<number> {
   const record = new StateStore(options.root).read(options.id);
   if ((await statusOf(record)) !== 'running') throw new IsolaError('ESTATE', `cannot exec in container "${options.id}": it is not running`);
-  if (options.process.terminal) throw new IsolaError('EUNSUPPORTED', 'exec --tty is not supported yet');
+  if (options.process.terminal && !options.consoleSocket) throw new IsolaError('EUSAGE', 'exec with a terminal needs --console-socket');
   const types = new Set((record.config.linux?.namespaces ?? []).map((n) => n.type));
   const join: Step[] = [];
   for (const type of JOIN_ORDER) {
@@ -38,7 +40,9 @@ export async function execInContainer(options: ExecOptions): Promise<number> {
   const spec = { ...record.config, hostname: undefined, domainname: undefined, process: options.process };
   const plan = planProcess(spec, record.rootfs);
   const [syncR, syncW] = pipe2();
-  const steps: Step[] = [...join, s.waitForParentStep(syncR), ...plan.setup, ...plan.exec];
+  const consoleFd = options.process.terminal ? unixConnect(resolve(options.consoleSocket!)) : undefined;
+  const tty = consoleFd === undefined ? [] : consoleSteps(consoleFd, Math.min(1000, getrlimit('RLIMIT_NOFILE').soft - 1), options.process.consoleSize);
+  const steps: Step[] = [...join, s.waitForParentStep(syncR), ...tty, ...plan.setup, ...plan.exec];
 
   let restore: number | undefined;
   if (types.has('pid')) {
@@ -74,6 +78,7 @@ export async function execInContainer(options: ExecOptions): Promise<number> {
   } finally {
     close(syncR);
     close(syncW);
+    if (consoleFd !== undefined) close(consoleFd);
   }
   if (options.pidFile) {
     const path = resolve(options.pidFile);

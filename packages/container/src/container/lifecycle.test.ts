@@ -37,7 +37,7 @@ function bundle(edit: (spec: Spec) => void = () => {}): { dir: string; spec: Spe
   for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp']) mkdirSync(join(rootfs, d), { recursive: true });
   copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'));
   execFileSync('chmod', ['755', join(rootfs, 'bin/busybox')]);
-  for (const applet of ['sh', 'echo', 'cat', 'ls', 'hostname', 'id', 'sleep', 'true', 'mount', 'grep', 'readlink', 'stat', 'touch']) {
+  for (const applet of ['sh', 'echo', 'cat', 'ls', 'hostname', 'id', 'sleep', 'true', 'mount', 'grep', 'readlink', 'stat', 'touch', 'tty', 'stty']) {
     symlinkSync('busybox', join(rootfs, 'bin', applet));
   }
   const spec = defaultSpec();
@@ -140,5 +140,38 @@ describe('container lifecycle', () => {
     const dup = bundle((s) => (s.process!.args = ['sleep', '30']));
     await createContainer({ id: dup.id, bundle: dup.dir, root });
     await expect(createContainer({ id: dup.id, bundle: dup.dir, root })).rejects.toThrow(`container "${dup.id}" already exists`);
+  });
+});
+
+describe('terminal', () => {
+  needs('hands the pty master to --console-socket and makes the slave the controlling terminal', async () => {
+    const { unixListen, unixAccept, recvFd, close } = await import('@isola/sys');
+    const { readSync, writeSync } = await import('node:fs');
+    const socketPath = join(work, 'console.sock');
+    const listener = unixListen(socketPath);
+    const b = bundle((s) => {
+      s.process!.terminal = true;
+      s.process!.consoleSize = { height: 33, width: 101 };
+      s.process!.args = ['sh', '-c', 'tty; stty size; read line; echo "got $line"'];
+    });
+    const { record } = await createContainer({ id: b.id, bundle: b.dir, root, consoleSocket: socketPath });
+    const conn = unixAccept(listener);
+    const { fd: master, payload } = recvFd(conn);
+    close(conn);
+    close(listener);
+    expect(payload).toBe('/dev/ptmx');
+    await startContainer(b.id, { root });
+    writeSync(master, 'hello\n');
+    let output = '';
+    const buf = Buffer.alloc(1024);
+    while (!output.includes('got hello')) {
+      const n = readSync(master, buf);
+      if (n <= 0) break;
+      output += buf.toString('utf8', 0, n);
+    }
+    close(master);
+    expect(output).toMatch(/^\/dev\/pts\/0\r\n33 101\r\n/);
+    expect(output).toContain('got hello');
+    expect(await waitForExit(record.pid, record.startTime)).toBe(0);
   });
 });

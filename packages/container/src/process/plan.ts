@@ -86,7 +86,8 @@ export function planProcess(spec: Spec, rootfs: string): ProcessPlan {
   setup.push(...rlimitSteps(process));
   setup.push({ syscall: 'faccessat', args: [abi.AT_FDCWD, executable, abi.X_OK, 0], describe: `exec ${JSON.stringify(executable)}` });
 
-  const exec: Step[] = [{ syscall: 'setsid', args: [], describe: 'setsid()' }];
+  // With a terminal, setsid already ran when the pty became the controlling terminal.
+  const exec: Step[] = process.terminal ? [] : [{ syscall: 'setsid', args: [], describe: 'setsid()' }];
   exec.push({ syscall: 'umask', args: [process.user.umask ?? 0o022], describe: 'umask' });
   exec.push(...capabilitySteps(process));
   const { uid, gid } = process.user;

@@ -64,6 +64,9 @@ function cProgram(): { source: string; expected: Map<string, string> } {
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/ioctl.h>
 #include <net/if.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>

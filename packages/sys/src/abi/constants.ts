@@ -228,7 +228,7 @@ export const SYS = {
   setresgid: 119, setsid: 112, capset: 126, mknod: 133, prctl: 157, pivot_root: 155, chroot: 161, setrlimit: 160,
   mount: 165, umount2: 166, sethostname: 170, setdomainname: 171, openat: 257, unshare: 272, prlimit64: 302,
   setns: 308, seccomp: 317, close_range: 436, openat2: 437, mkdirat: 258, mknodat: 259, fchownat: 260,
-  fchmodat: 268, symlinkat: 266, fcntl: 72, faccessat: 269, dup3: 292, getpid: 39, kill: 62,
+  fchmodat: 268, symlinkat: 266, fcntl: 72, sendmsg: 46, faccessat: 269, dup3: 292, getpid: 39, kill: 62,
 } as const;
 export type SyscallName = keyof typeof SYS;
 
@@ -247,3 +247,14 @@ export const S_IFBLK = 0o060000;
 export const PR_CAP_AMBIENT_RAISE = 2;
 export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
 export const SIG_SETMASK = 2;
+
+export const AF_UNIX = 1;
+export const SOCK_STREAM = 1;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
+export const SCM_RIGHTS = 1;
+export const TIOCSCTTY = 0x540e;
+export const TIOCSWINSZ = 0x5414;
+export const TIOCGWINSZ = 0x5413;
+export const TIOCSPTLCK = 0x40045431;
+export const TIOCGPTPEER = 0x5441;

@@ -75,3 +75,11 @@ export const rlimit = { size: 16, rlim_cur: 0, rlim_max: 8 } as const satisfies 
 
 /** The part of siginfo_t that waitid fills for a child. */
 export const siginfo = { size: 128, si_signo: 0, si_errno: 4, si_code: 8, si_pid: 16, si_uid: 20, si_status: 24 } as const satisfies Layout;
+
+/** struct sockaddr_un: the family, then the path (108 bytes). */
+export const sockaddr_un = { size: 110, sun_family: 0, sun_path: 2 } as const satisfies Layout;
+export const msghdr = { size: 56, msg_name: 0, msg_namelen: 8, msg_iov: 16, msg_iovlen: 24, msg_control: 32, msg_controllen: 40, msg_flags: 48 } as const satisfies Layout;
+export const iovec = { size: 16, iov_base: 0, iov_len: 8 } as const satisfies Layout;
+/** struct cmsghdr; the data (one int fd for SCM_RIGHTS) follows at CMSG_DATA = 16. */
+export const cmsghdr = { size: 16, cmsg_len: 0, cmsg_level: 8, cmsg_type: 12 } as const satisfies Layout;
+export const winsize = { size: 8, ws_row: 0, ws_col: 2, ws_xpixel: 4, ws_ypixel: 6 } as const satisfies Layout;
