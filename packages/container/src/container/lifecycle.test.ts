@@ -116,7 +116,13 @@ describe('container lifecycle', () => {
     const b = bundle((s) => (s.process!.args = ['sleep', '30']));
     const { record } = await createContainer({ id: b.id, bundle: b.dir, root });
     expect((await containerState(b.id, root)).status).toBe('created');
-    expect(readFileSync(`/proc/${record.pid}/status`, 'utf8')).toMatch(/State:\s+S/);
+    // It waits for start, blocked in read(2) (it may take a moment to get there after reporting ready).
+    let state = '';
+    for (let i = 0; i < 100 && !/State:\s+S/.test(state); i++) {
+      state = readFileSync(`/proc/${record.pid}/status`, 'utf8');
+      if (!/State:\s+S/.test(state)) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(state).toMatch(/State:\s+S/);
     await startContainer(b.id, { root });
     const running = await containerState(b.id, root);
     expect(running).toMatchObject({ id: b.id, status: 'running', pid: record.pid, bundle: b.dir });
