@@ -39,3 +39,46 @@ export function entryError(code: ImageErrorCode, entry: string, reason: string, 
 export function errnoCode(error: unknown): string | undefined {
   return error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
 }
+
+export type StoreErrorCode =
+  /** No image by that name, tag or ID in the store. */
+  | 'EIMAGE_NOT_FOUND'
+  /** A name, tag or digest that does not parse. */
+  | 'EIMAGE_REFERENCE'
+  /** Bytes that do not hash to the digest that names them (on write or on read-back), or a size mismatch. */
+  | 'EIMAGE_DIGEST'
+  /** A manifest, index, config, layout or archive that is not what the spec says. */
+  | 'EIMAGE_FORMAT'
+  /** The store lock could not be taken in time. */
+  | 'EIMAGE_LOCKED'
+  /** A blob a manifest needs is not in the store. */
+  | 'EIMAGE_MISSING_BLOB'
+  /** An image or layer cannot be removed because something uses it. */
+  | 'EIMAGE_IN_USE'
+  /** A filesystem operation on the store failed. */
+  | 'EIMAGE_STORE'
+  /** Mounting or unmounting a container rootfs failed. */
+  | 'EIMAGE_MOUNT'
+  /** No manifest for the wanted platform in a multi-platform index. */
+  | 'EIMAGE_PLATFORM'
+  /** The registry answered with an error, refused the credentials, or could not be reached. */
+  | 'EREGISTRY_HTTP'
+  | 'EREGISTRY_AUTH'
+  | 'EREGISTRY_UNREACHABLE';
+
+/** Errors of the store, load/save, rootfs mounts and the registry client. */
+export class ImageError extends IsolaError {
+  declare readonly code: StoreErrorCode;
+
+  constructor(code: StoreErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(code, message, options);
+    this.name = 'ImageError';
+  }
+}
+
+/** "rename(\"/a\"): ENOSPC", from what Node puts on its fs errors; the message otherwise. */
+export function describeFsError(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  if (e?.syscall !== undefined && e.code !== undefined) return `${e.syscall}${e.path ? `("${e.path}")` : ''}: ${e.code}`;
+  return e instanceof Error ? e.message : String(error);
+}

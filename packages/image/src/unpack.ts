@@ -49,7 +49,11 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function writeAll(source: BlobSource, root: string, options: UnpackOptions): Promise<Omit<UnpackSummary, 'mode'>> {
-  const writer = new RootfsWriter(root, { rootless: options.rootless ?? process.getuid?.() !== 0, specialFiles: options.specialFiles });
+  const writer = new RootfsWriter(root, {
+    rootless: options.rootless ?? process.getuid?.() !== 0,
+    specialFiles: options.specialFiles,
+    whiteouts: options.whiteouts,
+  });
   const result = await readLayer(source, options, (entry, body) => writer.apply(entry, body));
   await writer.finish();
   return { ...result, fileBytes: writer.fileBytes, warnings: writer.warnings };

@@ -39,3 +39,17 @@ export async function mknodCommand(path: string, kind: NodeKind, mode: number, m
 }
 
 export const defaultSpecialFiles: SpecialFileOps = { mknod: mknodCommand };
+
+/**
+ * setfattr(1) from the `attr` package, one process per attribute (`-h`: on a symlink itself, as
+ * lsetxattr). Values travel base64-encoded (`0s…`), so binary ones such as security.capability
+ * arrive intact. A stopgap until @isola/sys binds lsetxattr(2).
+ */
+export async function setfattrCommand(path: string, name: string, value: Buffer): Promise<void> {
+  try {
+    await execFileAsync('setfattr', ['-h', '-n', name, '-v', `0s${value.toString('base64')}`, '--', path]);
+  } catch (error) {
+    const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
+    throw new Error(`setfattr -n ${name} ${path}: ${stderr || (error as Error).message}`, { cause: error });
+  }
+}

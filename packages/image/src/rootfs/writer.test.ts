@@ -112,3 +112,15 @@ describe('whiteouts across two layers', () => {
     expect((await lstat(join(rootfs, 'lib'))).isSymbolicLink()).toBe(true);
   });
 });
+
+describe('file fast path', () => {
+  it('keeps the mtime of a lower directory that gets a new file, and applies modes the umask would cut', async () => {
+    await apply(lower);
+    await apply([{ name: 'etc/added', content: 'new', mode: 0o666 }, { name: 'bin/ro', content: 'ro', mode: 0o444 }, { name: 'bin/suid', content: 's', mode: 0o4755 }]);
+    expect((await lstat(join(rootfs, 'etc'))).mtimeMs).toBe(5_000_000);
+    expect((await lstat(join(rootfs, 'etc/added'))).mode & 0o7777).toBe(0o666);
+    expect((await lstat(join(rootfs, 'bin/ro'))).mode & 0o7777).toBe(0o444);
+    expect((await lstat(join(rootfs, 'bin/suid'))).mode & 0o7777).toBe(0o4755);
+    expect(await readFile(join(rootfs, 'bin/ro'), 'utf8')).toBe('ro');
+  });
+});

@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+// @isola/image side by side with the Debian tools, in one run, interleaved (machine noise hits all
+// alike), medians and ratios (issue #4 targets):
+//   unpack: unpackLayer over every layer  vs `umoci unpack`                         target >= 2x faster
+//   pull:   pullImage from docker-registry vs `skopeo copy docker://… oci:DIR`        target >= 1x
+// on a generated 4-layer image: thousands of small files, a few large ones, whiteouts.
+// Needs root (umoci unpack without --rootless), docker-registry, skopeo and umoci; run after the build.
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { ImageStore, TarWriter, loadImage, pullImage, pushImage, unpackLayer } from '@isola/image';
+
+const run = promisify(execFile);
+const rounds = Number(process.env.ROUNDS ?? 5);
+const isolaBin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
+const work = await mkdtemp(join(tmpdir(), 'isola-bench-image-'));
+
+// --- the test image ----------------------------------------------------------------------------
+
+function text(n, seed) {
+  // Compressible like real files (text, code), not constant.
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'lib', 'usr', 'share', 'config', String(seed)];
+  let out = '';
+  while (out.length < n) out += `${words[(out.length * 7 + seed) % words.length]} `;
+  return Buffer.from(out.slice(0, n));
+}
+
+async function layer(files) {
+  const out = new PassThrough();
+  const chunks = [];
+  out.on('data', (c) => chunks.push(c));
+  const tar = new TarWriter(out);
+  const dirs = new Set();
+  for (const [name, content] of files) {
+    const parts = name.split('/').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) {
+      const d = parts.slice(0, i).join('/');
+      if (!dirs.has(d)) {
+        dirs.add(d);
+        await tar.directory(d);
+      }
+    }
+    await tar.file(name, content);
+  }
+  await tar.finish();
+  out.end();
+  return gzipSync(Buffer.concat(chunks));
+}
+
+async function buildLayout(dir) {
+  const small = (prefix, count, seed) => Array.from({ length: count }, (_, i) => [`${prefix}/d${i % 50}/f${i}.txt`, text(500 + ((i * 37) % 7000), seed + i)]);
+  const big = Array.from({ length: 4 }, (_, i) => [`opt/big/blob${i}.bin`, Buffer.concat([randomBytes(8 << 20), text(8 << 20, i)])]);
+  const layers = [
+    await layer(small('usr/lib', 5000, 1)),
+    await layer(small('usr/share', 3000, 2)),
+    await layer(big),
+    await layer([...small('etc', 1000, 3), ['usr/lib/d1/.wh.f1.txt', Buffer.alloc(0)], ['usr/share/d2/.wh..wh..opq', Buffer.alloc(0)]]),
+  ];
+  const { createHash } = await import('node:crypto');
+  const { gunzipSync } = await import('node:zlib');
+  const sha = (b) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: layers.map((l) => sha(gunzipSync(l))) } }));
+  const desc = (mediaType, b) => ({ mediaType, digest: sha(b), size: b.length });
+  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: desc('application/vnd.oci.image.config.v1+json', config), layers: layers.map((l) => desc('application/vnd.oci.image.layer.v1.tar+gzip', l)) }));
+  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+  for (const b of [config, manifest, ...layers]) await writeFile(join(dir, 'blobs', 'sha256', sha(b).slice(7)), b);
+  await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ ...desc('application/vnd.oci.image.manifest.v1+json', manifest), annotations: { 'org.opencontainers.image.ref.name': 'v1', 'io.containerd.image.name': 'bench/app:v1' } }] }));
+  return { files: 5000 + 3000 + 4 + 1000, bytes: layers.reduce((n, l) => n + l.length, 0) };
+}
+
+// --- timing ------------------------------------------------------------------------------------
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+async function time(fn) {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startRegistry() {
+  const dir = join(work, 'registry');
+  const port = await freePort();
+  await mkdir(dir);
+  await writeFile(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/v2/`)).ok) return { domain: `127.0.0.1:${port}`, child };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('docker-registry did not start');
+}
+
+function report(title, rows, base, target) {
+  console.log(`\n${title}`);
+  console.log('case'.padEnd(44) + 'median ms'.padStart(11) + `   ${base} / case`);
+  const b = median(rows[base]);
+  for (const [name, xs] of Object.entries(rows)) console.log(name.padEnd(44) + median(xs).toFixed(0).padStart(11) + `${(b / median(xs)).toFixed(2)}x`.padStart(14));
+  console.log(`target: ${target}`);
+}
+
+try {
+  const layout = join(work, 'layout');
+  const shape = await buildLayout(layout);
+  const store = await ImageStore.open({ root: join(work, 'store') });
+  await loadImage(store, layout);
+  const { record } = await store.resolve('bench/app:v1');
+  console.log(`image-bench: ${rounds} interleaved rounds; image: 4 gzip layers, ${shape.files} files (4 of 16 MiB), ${(shape.bytes / 1e6).toFixed(1)} MB compressed`);
+
+  const unpack = { 'umoci unpack': [], 'isola unpackLayer x4 (one rootfs)': [], 'isola store layers (overlay dirs per chain ID)': [] };
+  const pull = { 'skopeo copy docker:// oci:': [], 'isola pullImage (library)': [], 'isola pull (CLI process)': [] };
+  const registry = await startRegistry();
+  try {
+    await pushImage(store, 'bench/app:v1', `${registry.domain}/bench/app:v1`);
+    for (let round = 0; round < rounds; round++) {
+      const r = join(work, `r${round}`);
+      await mkdir(r);
+      unpack['umoci unpack'].push(await time(() => run('umoci', ['unpack', '--image', `${layout}:v1`, join(r, 'bundle')])));
+      unpack['isola unpackLayer x4 (one rootfs)'].push(
+        await time(async () => {
+          for (const [i, l] of record.layers.entries()) await unpackLayer(store.blobs.path(l.digest), join(r, 'rootfs'), { mediaType: l.mediaType, expectedDigest: l.digest, expectedDiffId: record.diffIds[i], rootless: false });
+        }),
+      );
+      const layerStore = await ImageStore.open({ root: join(r, 'layer-store') });
+      await loadImage(layerStore, layout);
+      unpack['isola store layers (overlay dirs per chain ID)'].push(await time(() => layerStore.layerStack(record)));
+
+      pull['skopeo copy docker:// oci:'].push(await time(() => run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${registry.domain}/bench/app:v1`, `oci:${join(r, 'skopeo')}:v1`])));
+      const fresh = await ImageStore.open({ root: join(r, 'pull-store') });
+      pull['isola pullImage (library)'].push(await time(() => pullImage(fresh, `${registry.domain}/bench/app:v1`)));
+      pull['isola pull (CLI process)'].push(await time(() => run(process.execPath, [isolaBin, 'pull', `${registry.domain}/bench/app:v1`], { env: { ...process.env, ISOLA_ROOT: join(r, 'cli-store') } })));
+      await rm(r, { recursive: true, force: true });
+    }
+  } finally {
+    registry.child.kill('SIGTERM');
+  }
+  report('unpack (all layers to a rootfs)', unpack, 'umoci unpack', 'isola >= 2x faster than umoci unpack');
+  report('pull from docker-registry on 127.0.0.1', pull, 'skopeo copy docker:// oci:', 'isola >= 1x skopeo');
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
