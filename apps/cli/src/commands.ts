@@ -7,6 +7,7 @@ import Load from './commands/load.js';
 import Pull from './commands/pull.js';
 import Push from './commands/push.js';
 import Rmi from './commands/rmi.js';
+import Run from './commands/run.js';
 import Save from './commands/save.js';
 import Tag from './commands/tag.js';
 
@@ -19,6 +20,7 @@ export const COMMANDS = {
   pull: Pull,
   push: Push,
   rmi: Rmi,
+  run: Run,
   save: Save,
   tag: Tag,
 };

@@ -1,0 +1,52 @@
+// `isola run` as users type it: the embedded busybox image, flags, exit statuses, and nothing left behind.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect } from 'vitest';
+import { itNeeds } from '../support/requirements.js';
+
+const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'isola-run-'));
+const stateRoot = join(work, 'root');
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function isola(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ISOLA_ROOT: stateRoot }, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const needs = itNeeds({ root: true, files: ['/bin/busybox'] });
+
+describe('isola run', () => {
+  needs('runs the embedded busybox image with no registry, and passes output and exit status through', async () => {
+    const { buildBusyboxImage } = await import('@isola/busybox-image');
+    await buildBusyboxImage();
+    expect(isola('run', 'busybox', 'echo', 'hi')).toEqual({ status: 0, stdout: 'hi\n', stderr: '' });
+    const r = isola('run', '--rm', 'busybox', 'sh', '-c', 'echo $$; exit 7');
+    expect(r.stdout).toBe('1\n');
+    expect(r.status).toBe(7);
+  });
+
+  needs('applies -e, -w, -u, --hostname, --read-only and --network', () => {
+    const r = isola('run', '-e', 'GREETING=hello', '-w', '/tmp', '-u', '1000:1000', '--hostname', 'box', 'busybox', 'sh', '-c', 'echo "$GREETING $(pwd) $(id -u):$(id -g) $(hostname)"');
+    expect(r.stdout).toBe('hello /tmp 1000:1000 box\n');
+    expect(isola('run', '--read-only', 'busybox', 'touch', '/x').status).not.toBe(0);
+    expect(isola('run', 'busybox', 'touch', '/x').status).toBe(0);
+    expect(isola('run', 'busybox', 'ls', '/sys/class/net').stdout).toBe('lo\n');
+    expect(isola('run', '--network', 'host', 'busybox', 'ls', '/sys/class/net').stdout.trim().split('\n').length).toBeGreaterThan(1);
+  });
+
+  needs('fails with one line for a missing image or command, and leaves no mount, rootfs or cgroup behind', () => {
+    const missing = isola('run', 'no-such-image', 'true');
+    expect(missing.status).toBe(125);
+    expect(missing.stderr).toMatch(/^Error: image "no-such-image" not found in .* \(looked for docker\.io\/library\/no-such-image:latest\)\n$/);
+    const noCommand = isola('run', 'busybox', '/no/such/program');
+    expect(noCommand.status).toBe(125);
+    expect(noCommand.stderr).toMatch(/^Error: exec: "\/no\/such\/program": executable file not found/);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(stateRoot);
+    expect(readdirSync(join(stateRoot, 'image', 'containers'))).toEqual([]);
+    expect(readdirSync('/sys/fs/cgroup/memory/isola').filter((d) => /^[0-9a-f]{12}$/.test(d))).toEqual([]);
+  });
+});
