@@ -43,3 +43,5 @@ const versionRatio = median(wall['isola --version']) / base;
 const worstStart = Math.max(...Object.values(startAt).filter((v) => v.length).map(median));
 console.log(`target --version <= 1.20x node -e 0: ${versionRatio.toFixed(2)}x ${versionRatio <= 1.2 ? 'met' : 'MISSED'}`);
 console.log(`target command start <= 150 ms: ${worstStart.toFixed(1)} ms ${worstStart <= 150 ? 'met' : 'MISSED'}`);
+// On a loaded machine Node's own start alone can pass 150 ms: this is the part that is isola's.
+console.log(`  of which after Node's own start (command start - node -e 0): ${(worstStart - base).toFixed(1)} ms`);
