@@ -167,14 +167,19 @@ describe('terminal', () => {
     close(listener);
     expect(payload).toBe('/dev/ptmx');
     await startContainer(b.id, { root });
-    writeSync(master, 'hello\n');
     let output = '';
     const buf = Buffer.alloc(1024);
-    while (!output.includes('got hello')) {
-      const n = readSync(master, buf);
-      if (n <= 0) break;
-      output += buf.toString('utf8', 0, n);
-    }
+    const readUntil = (text: string) => {
+      while (!output.includes(text)) {
+        const n = readSync(master, buf);
+        if (n <= 0) break;
+        output += buf.toString('utf8', 0, n);
+      }
+    };
+    // Type only once the program waits for input: the pty echoes what is typed.
+    readUntil('33 101\r\n');
+    writeSync(master, 'hello\n');
+    readUntil('got hello');
     close(master);
     expect(output).toMatch(/^\/dev\/pts\/0\r\n33 101\r\n/);
     expect(output).toContain('got hello');

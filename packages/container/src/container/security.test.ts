@@ -1,6 +1,6 @@
 // Regression tests for the known runtime escapes, each with the container trying the attack for real.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect } from 'vitest';
@@ -100,7 +100,7 @@ describe('runtime escapes', () => {
     const spec = defaultSpec();
     spec.process!.terminal = false;
     spec.process!.env = ['PATH=/bin'];
-    spec.process!.args = ['sh', '-c', 'until [ -e /shared/go ]; do sleep 0.05; done; for p in /proc/[0-9]*; do if head -c 4 $p/exe > /dev/null 2>&1; then echo "${p#/proc/} readable"; else echo "${p#/proc/} denied"; fi; done > /shared/out'];
+    spec.process!.args = ['sh', '-c', 'until [ -e /shared/go ]; do sleep 0.05; done; for p in /proc/[0-9]*; do if head -c 4 $p/exe > /dev/null 2>&1; then echo "${p#/proc/} readable"; else echo "${p#/proc/} denied"; fi; done > /shared/out.tmp; mv /shared/out.tmp /shared/out'];
     spec.mounts!.push({ destination: '/shared', type: 'bind', source: shared, options: ['bind'] });
     spec.linux!.cgroupsPath = `/isola-sec/${process.pid}-${n}`;
     writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
@@ -131,7 +131,7 @@ describe('runtime escapes', () => {
     try {
       const nsPid = Number(readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/NSpid:\s+\d+\s+(\d+)/)![1]);
       writeFileSync(join(shared, 'go'), '');
-      for (let i = 0; i < 200 && !readFileSync(join(shared, 'out'), { flag: 'a+' }).length; i++) await new Promise((r) => setTimeout(r, 25));
+      for (let i = 0; i < 400 && !existsSync(join(shared, 'out')); i++) await new Promise((r) => setTimeout(r, 25));
       const lines = readFileSync(join(shared, 'out'), 'utf8').trim().split('\n');
       const line = lines.find((l) => l.startsWith(`${nsPid} `));
       expect(line).toBeDefined();
