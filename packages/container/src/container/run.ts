@@ -20,6 +20,8 @@ export async function runContainer(options: RunOptions): Promise<number> {
   } catch (error) {
     // If the process died before start, what it reported is the real reason.
     let reason: unknown = error;
+    // A process that failed a step may still be on its way out when start gives up: let it finish.
+    for (let i = 0; i < 100 && isAlive(record.pid, record.startTime); i++) await new Promise((r) => setTimeout(r, 10));
     if (!isAlive(record.pid, record.startTime)) {
       try {
         child.awaitSteps();
