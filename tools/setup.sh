@@ -14,9 +14,10 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 # skopeo to check that the images isola writes are readable by others; containerd (ctr) to drive
 # isola-runtime the way Kubernetes nodes do, and podman for its --runtime; runc and crun for the
 # side-by-side runtime benchmark; docker-registry (with htpasswd from apache2-utils) as the registry
-# tests' server on 127.0.0.1; attr (setfattr) for overlay whiteouts and layer xattrs.
+# tests' server on 127.0.0.1; attr (setfattr) for overlay whiteouts and layer xattrs; qemu-system-x86
+# to check the guest kit boots elsewhere too and for the side-by-side VMM benchmark.
 PACKAGES=(busybox-static qemu-utils gcc libc6-dev linux-libc-dev binutils iproute2 umoci skopeo ca-certificates
-  containerd runc crun podman docker-registry apache2-utils attr)
+  containerd runc crun podman docker-registry apache2-utils attr qemu-system-x86)
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 [ "$node_major" -ge 20 ] || die "isola needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))"

@@ -10,6 +10,7 @@ import Rmi from './commands/rmi.js';
 import Run from './commands/run.js';
 import Save from './commands/save.js';
 import Tag from './commands/tag.js';
+import VmRun from './commands/vm/run.js';
 
 export const COMMANDS = {
   doctor: Doctor,
@@ -23,4 +24,5 @@ export const COMMANDS = {
   run: Run,
   save: Save,
   tag: Tag,
+  'vm:run': VmRun,
 };

@@ -1,0 +1,110 @@
+// isola's VMM next to QEMU (-M microvm with KVM), on the same guest-kit guests, side by side:
+//  - launch → first serial byte: a fresh process each (node bench/vmm/boot.mjs, qemu-system-x86_64),
+//    from spawn to the first byte on its stdout; and the process's peak RSS (/usr/bin/time -f %M);
+//  - exit round trips: the pio and mmio variants make BENCH_EXITS port / MMIO writes between two
+//    lines of output; the time between those lines over BENCH_EXITS is the cost of one exit handled
+//    by the monitor, guest loop included;
+//  - the cost of handing an access to the main thread instead (bench/vmm/roundtrip.mjs).
+// Repetitions alternate between the two monitors so background load hits both alike; medians.
+//   node bench/vmm/run.mjs [reps]        (after npm run build; apt-get install qemu-system-x86)
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { BENCH_EXITS, buildGuests } from '../../tools/guest-kit/build.mjs';
+
+const REPS = Number(process.argv[2] ?? 7);
+const here = fileURLToPath(new URL('.', import.meta.url));
+const { guests } = buildGuests();
+const TIME = '/usr/bin/time';
+
+function which(tool) {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${tool}`]).toString().trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const qemu = which('qemu-system-x86_64');
+const monitors = {
+  isola: (elf) => [process.execPath, [`${here}boot.mjs`, elf, 'pvh']],
+  ...(qemu && {
+    qemu: (elf) => [
+      qemu,
+      ['-M', 'microvm,x-option-roms=off,rtc=off', '-enable-kvm', '-cpu', 'host,-arch-capabilities', '-m', '16', '-nodefaults', '-no-user-config', '-nographic',
+        '-serial', 'stdio', '-device', 'isa-debug-exit,iobase=0x501,iosize=2', '-kernel', elf, '-append', 'console=ttyS0'],
+    ],
+  }),
+};
+
+/** Runs one launch: ms to the first stdout byte, ms between the "hello" line and "done", peak RSS in KiB. */
+function launch(monitor, elf) {
+  const [command, args] = monitors[monitor](elf);
+  const useTime = existsSync(TIME);
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = useTime
+      ? spawn(TIME, ['-f', '%M', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let first;
+    let helloAt;
+    let doneAt;
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => {
+      const now = performance.now();
+      first ??= now - start;
+      out += chunk;
+      if (helloAt === undefined && out.includes('hello from the guest\n')) helloAt = now;
+      if (doneAt === undefined && out.includes('done\n')) doneAt = now;
+    });
+    child.stderr.on('data', (chunk) => (err += chunk));
+    child.on('error', reject);
+    child.on('close', () => {
+      const rss = Number(err.trim().split('\n').at(-1));
+      if (first === undefined) return reject(new Error(`${monitor} printed nothing: ${err}`));
+      resolve({ firstByteMs: first, loopMs: doneAt !== undefined && helloAt !== undefined ? doneAt - helloAt : undefined, rssKiB: Number.isFinite(rss) ? rss : undefined });
+    });
+  });
+}
+
+const median = (values) => {
+  const v = values.filter((x) => x !== undefined).sort((a, b) => a - b);
+  return v.length ? v[Math.floor(v.length / 2)] : undefined;
+};
+
+const samples = {};
+for (let rep = 0; rep < REPS; rep++) {
+  for (const monitor of Object.keys(monitors)) {
+    for (const variant of ['hello', 'pio', 'mmio']) {
+      const r = await launch(monitor, guests[variant].pvh);
+      ((samples[monitor] ??= {})[variant] ??= []).push(r);
+    }
+  }
+}
+
+const report = {};
+for (const [monitor, byVariant] of Object.entries(samples)) {
+  report[monitor] = {
+    firstByteMs: median(byVariant.hello.map((r) => r.firstByteMs)),
+    peakRssMiB: median(byVariant.hello.map((r) => r.rssKiB && r.rssKiB / 1024)),
+    pioExitUs: median(byVariant.pio.map((r) => r.loopMs && (r.loopMs * 1000) / BENCH_EXITS)),
+    mmioExitUs: median(byVariant.mmio.map((r) => r.loopMs && (r.loopMs * 1000) / BENCH_EXITS)),
+  };
+}
+const roundtrip = JSON.parse(execFileSync(process.execPath, [`${here}roundtrip.mjs`, '20000']).toString());
+const fmt = (v, d = 1) => (v === undefined ? '-' : v.toFixed(d));
+console.log(`guest-kit PVH guests, 16 MiB, ${REPS} launches each, medians`);
+console.log('monitor   first byte (ms)   peak RSS (MiB)   PIO exit (µs)   MMIO exit (µs)');
+for (const [monitor, r] of Object.entries(report)) {
+  console.log(`${monitor.padEnd(9)} ${fmt(r.firstByteMs).padStart(15)}   ${fmt(r.peakRssMiB).padStart(14)}   ${fmt(r.pioExitUs, 2).padStart(13)}   ${fmt(r.mmioExitUs, 2).padStart(14)}`);
+}
+if (report.qemu) {
+  const ratio = (a, b) => (a && b ? (a / b).toFixed(2) : '-');
+  console.log(`isola/qemu: first byte ${ratio(report.isola.firstByteMs, report.qemu.firstByteMs)}× (target ≤ 0.5), RSS ${ratio(report.isola.peakRssMiB, report.qemu.peakRssMiB)}×, ` +
+    `exits/s ${ratio(report.qemu.pioExitUs, report.isola.pioExitUs)}× PIO, ${ratio(report.qemu.mmioExitUs, report.isola.mmioExitUs)}× MMIO (target ≥ 1)`);
+} else {
+  console.log('qemu-system-x86_64 is not installed: isola only (apt-get install qemu-system-x86 for the comparison)');
+}
+console.log(`device access handed to the main thread and back: ${fmt(roundtrip.atomicsUs, 2)} µs (Atomics), ${fmt(roundtrip.postMessageUs, 2)} µs (postMessage); a call in the vCPU worker: ${fmt(roundtrip.localCallUs, 2)} µs`);
+console.log(JSON.stringify({ report, roundtrip }));

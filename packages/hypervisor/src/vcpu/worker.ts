@@ -1,0 +1,47 @@
+// The entry of a vCPU worker_thread (loaded from dist/ by thread.ts). It owns the vCPU while the VM
+// runs: builds the legacy devices, runs the loop, and reports how the guest ended. The thread is
+// spawned before the machine exists (loading Node and koffi here takes longer than building the VM),
+// so it first waits for its vCPU in an 'init' message.
+import { once } from 'node:events';
+import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { VcpuFd, VmFd, gettid } from '@isola/sys';
+import { GuestMemory } from '../machine/memory.js';
+import { buildPlatform } from '../machine/platform.js';
+import type { MainMessage, VcpuWorkerData, WorkerEvent } from './protocol.js';
+import { ByteRing } from './ring.js';
+import { VcpuRunner } from './runner.js';
+
+const post = (event: WorkerEvent) => parentPort!.postMessage(event);
+post({ type: 'loaded' });
+const [data] = (await once(parentPort!, 'message')) as [VcpuWorkerData & { inbox: MessagePort }];
+
+const vcpu = new VcpuFd(data.vcpuFd, data.vcpuId, data.mmapSize);
+const vm = new VmFd(data.vmFd, data.mmapSize);
+const memory = GuestMemory.attach(data.memory);
+const output = new ByteRing(data.console);
+const control = new Int32Array(data.control);
+
+let runner: VcpuRunner;
+const platform = buildPlatform(data.platform, {
+  consoleOutput: (byte) => output.write(byte),
+  irqLine: (irq, level) => vm.irqLine(irq, level),
+  exit: (status) => runner.end({ reason: 'exit', status }),
+  reset: () => runner.end({ reason: 'reset' }),
+});
+runner = new VcpuRunner(vcpu, memory, platform, control, {
+  onKick() {
+    for (let m = receiveMessageOnPort(data.inbox); m; m = receiveMessageOnPort(data.inbox)) {
+      const message = m.message as MainMessage;
+      if (message.type === 'input') platform.serial.receive(message.bytes);
+    }
+  },
+  onPause: () => post({ type: 'paused' }),
+  onResume: () => post({ type: 'resumed' }),
+  onEmulated: (instruction) => post({ type: 'emulated', instruction }),
+});
+
+post({ type: 'ready', tid: gettid() });
+const end = runner.run();
+vcpu.close();
+post({ type: 'end', end, counts: runner.counts });
+data.inbox.close();
