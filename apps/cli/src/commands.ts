@@ -2,6 +2,17 @@
 import Doctor from './commands/doctor.js';
 import ImagePrune from './commands/image/prune.js';
 import Images from './commands/images.js';
+import ImgBench from './commands/img/bench.js';
+import ImgCheck from './commands/img/check.js';
+import ImgCommit from './commands/img/commit.js';
+import ImgCompare from './commands/img/compare.js';
+import ImgConvert from './commands/img/convert.js';
+import ImgCreate from './commands/img/create.js';
+import ImgInfo from './commands/img/info.js';
+import ImgMap from './commands/img/map.js';
+import ImgRebase from './commands/img/rebase.js';
+import ImgResize from './commands/img/resize.js';
+import ImgSnapshot from './commands/img/snapshot.js';
 import Inspect from './commands/inspect.js';
 import Load from './commands/load.js';
 import Pull from './commands/pull.js';
@@ -16,6 +27,17 @@ export const COMMANDS = {
   doctor: Doctor,
   images: Images,
   'image:prune': ImagePrune,
+  'img:bench': ImgBench,
+  'img:check': ImgCheck,
+  'img:commit': ImgCommit,
+  'img:compare': ImgCompare,
+  'img:convert': ImgConvert,
+  'img:create': ImgCreate,
+  'img:info': ImgInfo,
+  'img:map': ImgMap,
+  'img:rebase': ImgRebase,
+  'img:resize': ImgResize,
+  'img:snapshot': ImgSnapshot,
   inspect: Inspect,
   load: Load,
   pull: Pull,

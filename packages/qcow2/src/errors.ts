@@ -9,6 +9,7 @@ export type ImageErrorCode =
   | 'EIMG_READ_ONLY'
   | 'EIMG_CLOSED'
   | 'EIMG_BAD_OPTION'
+  | 'EIMG_WOULD_LOSE_DATA'
   | 'EQCOW2_BAD_MAGIC'
   | 'EQCOW2_BAD_VERSION'
   | 'EQCOW2_BAD_HEADER'

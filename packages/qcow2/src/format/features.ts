@@ -85,11 +85,11 @@ export function checkReadable(h: Qcow2Header, table: readonly FeatureName[], pat
   }
 }
 
-/** Why this image may be read but not written, or undefined when it may be written. */
+/**
+ * Why this image may be read but not written, or undefined when it may be written. The corrupt bit is
+ * not here: such an image opens read-only. Nor is the dirty bit: opening for writing repairs it.
+ */
 export function writeBlocker(h: Qcow2Header): string | undefined {
-  if (hasBit(h.incompatibleFeatures, INCOMPAT_CORRUPT)) return 'it is marked corrupt (repair it with qemu-img check -r all)';
-  if (hasBit(h.incompatibleFeatures, INCOMPAT_DIRTY)) return 'it is marked dirty (refcounts need repair: qemu-img check -r all)';
   if (hasBit(h.incompatibleFeatures, INCOMPAT_EXTENDED_L2)) return 'writing extended L2 (subcluster) images is not supported yet';
-  if (h.nbSnapshots > 0) return 'writing images with internal snapshots is not supported yet';
   return undefined;
 }

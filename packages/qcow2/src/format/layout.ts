@@ -23,6 +23,8 @@ export interface NewImageSpec {
   refcountOrder: number;
   backingFile?: string;
   backingFormat?: string;
+  /** Sets the lazy refcounts compatible feature (version 3 only). */
+  lazyRefcounts?: boolean;
 }
 
 export interface NewImagePlan {
@@ -49,7 +51,7 @@ export function planNewImage(spec: NewImageSpec, path: string): NewImagePlan {
     nbSnapshots: 0,
     snapshotsOffset: 0,
     incompatibleFeatures: 0n,
-    compatibleFeatures: 0n,
+    compatibleFeatures: spec.lazyRefcounts ? 1n : 0n,
     autoclearFeatures: 0n,
     refcountOrder: spec.refcountOrder,
     headerLength: spec.version === 3 ? V3_HEADER_LENGTH_WITH_COMPRESSION : 72,
@@ -80,10 +82,7 @@ export function planNewImage(spec: NewImageSpec, path: string): NewImagePlan {
   header.l1TableOffset = blocksOffset + blocks * cs;
   const totalClusters = 1 + tableClusters + blocks + l1Clusters;
 
-  const extensions: HeaderExtension[] = [];
-  if (spec.backingFormat !== undefined) extensions.push({ kind: 'backingFormat', format: spec.backingFormat });
-  if (spec.version === 3) extensions.push({ kind: 'featureNames', features: [...KNOWN_FEATURES] });
-  const first = encodeFirstCluster(header, extensions, spec.backingFile, cs, path);
+  const first = encodeFirstCluster(header, newImageExtensions(spec), spec.backingFile, cs, path);
 
   const table = new Uint8Array(tableClusters * cs);
   const blockBytes = new Uint8Array(blocks * cs);
@@ -100,6 +99,14 @@ export function planNewImage(spec: NewImageSpec, path: string): NewImagePlan {
     ],
     fileSize: totalClusters * cs,
   };
+}
+
+/** The header extensions a new image gets: its backing format, and (v3) the feature name table, as qemu writes. */
+export function newImageExtensions(spec: Pick<NewImageSpec, 'backingFormat' | 'version'>): HeaderExtension[] {
+  const extensions: HeaderExtension[] = [];
+  if (spec.backingFormat !== undefined) extensions.push({ kind: 'backingFormat', format: spec.backingFormat });
+  if (spec.version === 3) extensions.push({ kind: 'featureNames', features: [...KNOWN_FEATURES] });
+  return extensions;
 }
 
 /**
@@ -141,6 +148,7 @@ function checkSpec(spec: NewImageSpec, path: string): void {
     bad(`refcount width ${2 ** spec.refcountOrder} bits is not a power of two from 1 to 64`);
   }
   if (spec.version === 2 && spec.refcountOrder !== 4) bad('version 2 images have 16-bit refcounts only');
+  if (spec.version === 2 && spec.lazyRefcounts) bad('lazy refcounts need a version 3 image (compat=1.1)');
   if (spec.backingFile !== undefined && Buffer.byteLength(spec.backingFile) > MAX_BACKING_NAME) {
     bad(`backing file name is longer than ${MAX_BACKING_NAME} bytes`);
   }

@@ -5,6 +5,7 @@ import { constants, inflateRawSync } from 'node:zlib';
 import { hex, imageError } from '../errors.js';
 import { readL2Entry, type L2Entry } from '../format/l2-entry.js';
 import { clusterSegments } from '../format/segment.js';
+import { type Extent, appendExtent } from './image.js';
 import type { Qcow2State } from './state.js';
 
 const UNALLOCATED: L2Entry = { kind: 'unallocated' };
@@ -75,6 +76,38 @@ export class ClusterReader {
       }
     }
     await flush();
+  }
+
+  /** This image's own extents over [offset, offset + length): see Image.status. */
+  async status(offset: number, length: number): Promise<Extent[]> {
+    const { g, file } = this.s;
+    const extents: Extent[] = [];
+    const end = offset + length;
+    let at = offset;
+    while (at < end) {
+      const l1Index = Math.floor(at / g.l1Span);
+      const table = await this.s.tables.table(l1Index);
+      const spanEnd = Math.min(end, (l1Index + 1) * g.l1Span);
+      if (table === undefined) {
+        appendExtent(extents, { start: at, length: spanEnd - at, kind: 'unallocated' });
+        at = spanEnd;
+        continue;
+      }
+      while (at < spanEnd) {
+        const cluster = Math.floor(at / g.clusterSize);
+        const inCluster = at - cluster * g.clusterSize;
+        const n = Math.min(spanEnd, (cluster + 1) * g.clusterSize) - at;
+        const entry = readL2Entry(table, cluster % g.l2Entries, g, file.path);
+        let start = at;
+        for (const seg of clusterSegments(entry, g, inCluster, n)) {
+          const kind = seg.source === 'backing' ? 'unallocated' : seg.source === 'zero' ? 'zero' : 'data';
+          appendExtent(extents, { start, length: seg.length, kind, ...(seg.source === 'data' ? { offset: seg.hostOffset } : {}) });
+          start += seg.length;
+        }
+        at += n;
+      }
+    }
+    return extents;
   }
 
   private async perform(buf: Uint8Array, p: Pending): Promise<void> {

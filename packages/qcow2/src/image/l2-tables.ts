@@ -21,13 +21,15 @@ export class L2Tables {
   private readonly cache = new Map<number, CachedTable>();
   private readonly capacity: number;
   private l1DirtyStart = 0;
+  /** Shared L2 tables replaced by copies: their reference goes once the new L1 entries are on disk. */
+  private releases: number[] = [];
   private l1DirtyEnd = 0;
 
   constructor(
     private readonly file: ImageFile,
     private readonly g: Geometry,
-    private readonly l1Offset: number,
-    private readonly l1: Uint8Array,
+    private l1Offset: number,
+    private l1: Uint8Array,
   ) {
     this.capacity = Math.max(8, Math.floor(CACHE_BYTES / g.clusterSize));
   }
@@ -42,14 +44,32 @@ export class L2Tables {
     return this.l1.length / 8;
   }
 
+  /** The L1 table as it is in memory (clean: every write ends with writeBackL1). */
+  l1Bytes(): Uint8Array {
+    return this.l1;
+  }
+
+  /** Switches to a moved, larger L1 table that the header already points at. */
+  replaceL1(offset: number, l1: Uint8Array): void {
+    if (this.l1Dirty) throw new Error('internal: L1 table replaced with unwritten changes');
+    this.l1Offset = offset;
+    this.l1 = l1;
+  }
+
   /** The L2 table for l1Index, or undefined when it is not allocated (reads see unallocated clusters). */
   async table(l1Index: number): Promise<Uint8Array | undefined> {
     return (await this.cached(l1Index))?.bytes;
   }
 
+  /** The L2 table for l1Index if it is in the cache, without loading it or touching the LRU order. */
+  peek(l1Index: number): Uint8Array | undefined {
+    return this.cache.get(l1Index)?.bytes;
+  }
+
   /**
-   * The L2 table for l1Index, ready to be changed: allocated (zeroed) if missing. Refuses tables shared
-   * with a snapshot (refcount above one), which would need copy-on-write of the table itself.
+   * The L2 table for l1Index, ready to be changed: allocated (zeroed) if missing. A table shared with
+   * a snapshot (refcount above one) is copied to a new cluster first; the old one's reference is
+   * dropped only after the L1 entry pointing at the copy is on disk (takeReleases()).
    */
   async writableTable(l1Index: number, refcounts: Refcounts): Promise<Uint8Array> {
     const existing = await this.cached(l1Index);
@@ -57,10 +77,16 @@ export class L2Tables {
       const entry = readL1Entry(this.l1, l1Index, this.g.clusterSize, this.file.path);
       if (!entry.copied) {
         const refcount = await refcounts.get(entry.l2Offset / this.g.clusterSize);
-        if (refcount !== 1) {
-          throw imageError('EQCOW2_NOT_WRITABLE', this.file.path, `L2 table at ${hex(entry.l2Offset)} is shared (refcount ${refcount}); writing it is not supported yet`);
+        if (refcount === 1) {
+          this.setL1(l1Index, entry.l2Offset);
+        } else {
+          const offset = await refcounts.allocate(1);
+          existing.offset = offset;
+          existing.dirtyStart = 0;
+          existing.dirtyEnd = this.g.clusterSize;
+          this.setL1(l1Index, offset);
+          this.releases.push(entry.l2Offset);
         }
-        this.setL1(l1Index, entry.l2Offset);
       }
       return existing.bytes;
     }
@@ -69,6 +95,18 @@ export class L2Tables {
     this.cache.set(l1Index, table);
     this.setL1(l1Index, offset);
     return table.bytes;
+  }
+
+  /** The old offsets of tables copied on write, to release after writeBackL1 (and a sync). */
+  takeReleases(): number[] {
+    const out = this.releases;
+    this.releases = [];
+    return out;
+  }
+
+  /** Forgets every cached table (clean ones only exist between operations): a snapshot operation rewrote them. */
+  dropCache(): void {
+    for (const [index, table] of this.cache) if (table.dirtyEnd === table.dirtyStart) this.cache.delete(index);
   }
 
   /** Records that entry l2Index of table l1Index changed in memory. */

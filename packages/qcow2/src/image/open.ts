@@ -1,7 +1,7 @@
 // Entry points: openImage detects the format (qcow2 by its magic, raw otherwise) and opens the backing
 // chain; createImage writes a new, empty qcow2 image and opens it read-write.
 import { realpath } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { IsolaError } from '@isola/errors';
 import { imageError } from '../errors.js';
 import { readU32 } from '../format/endian.js';
@@ -17,6 +17,8 @@ export interface OpenOptions {
   readOnly?: boolean;
   /** Skip detection. Detection trusts the magic, so pass 'raw' for a raw disk that may start with "QFI\xfb". */
   format?: ImageFormat;
+  /** O_DIRECT for the image and its backing chain (qemu's cache=none). */
+  direct?: boolean;
 }
 
 export interface CreateOptions {
@@ -32,21 +34,23 @@ export interface CreateOptions {
   backingFile?: string;
   /** 'qcow2' or 'raw'; detected from the backing file when omitted. */
   backingFormat?: ImageFormat;
+  /** Refcount updates wait for flush/close; a crash leaves the image dirty, to be repaired on open. */
+  lazyRefcounts?: boolean;
 }
 
 /** Longest backing chain followed; deeper chains are almost certainly a mistake or an attack. */
 export const MAX_BACKING_DEPTH = 64;
 
 export function openImage(path: string, options: OpenOptions = {}): Promise<Image> {
-  return openInChain(path, options.readOnly ?? false, options.format, []);
+  return openInChain(path, options.readOnly ?? false, options.format, [], options.direct ?? false);
 }
 
-async function openInChain(path: string, readOnly: boolean, format: ImageFormat | undefined, chain: string[]): Promise<Image> {
-  const file = await ImageFile.open(path, readOnly);
+async function openInChain(path: string, readOnly: boolean, format: ImageFormat | undefined, chain: string[], direct: boolean): Promise<Image> {
+  const file = await ImageFile.open(path, readOnly, { direct });
   const detected = format ?? (await detectFormat(file));
   if (detected === 'raw') {
     await file.close();
-    return RawImage.open(path, readOnly);
+    return RawImage.open(path, readOnly, direct);
   }
   let real: string;
   try {
@@ -55,7 +59,7 @@ async function openInChain(path: string, readOnly: boolean, format: ImageFormat 
     real = resolve(path);
   }
   const here = [...chain, real];
-  return Qcow2Image.open(file, readOnly, (name, backingFormat) => openBacking(path, name, backingFormat, here));
+  return Qcow2Image.open(file, readOnly, (name, backingFormat) => openBacking(path, name, backingFormat, here, direct));
 }
 
 async function detectFormat(file: ImageFile): Promise<ImageFormat> {
@@ -64,7 +68,7 @@ async function detectFormat(file: ImageFile): Promise<ImageFormat> {
   return n === 4 && readU32(magic, 0) === QCOW2_MAGIC ? 'qcow2' : 'raw';
 }
 
-async function openBacking(imagePath: string, name: string, format: string | undefined, chain: string[]): Promise<Image> {
+async function openBacking(imagePath: string, name: string, format: string | undefined, chain: string[], direct: boolean): Promise<Image> {
   // "nbd:", "json:{...}", "https://": qemu protocols, which a plain file reader cannot follow.
   if (/^[a-z][a-z0-9+.-]*:/i.test(name) && !name.startsWith('/')) {
     throw imageError('EQCOW2_BACKING_UNSUPPORTED', imagePath, `backing file "${name}" uses a protocol; only local files are supported`, {
@@ -77,7 +81,8 @@ async function openBacking(imagePath: string, name: string, format: string | und
       backingFormat: format,
     });
   }
-  const path = isAbsolute(name) ? name : resolve(dirname(imagePath), name);
+  // Named as qemu names it (its path_combine): relative to the directory the image was named with.
+  const path = isAbsolute(name) ? name : join(dirname(imagePath), name);
   let real: string;
   try {
     real = await realpath(path);
@@ -91,7 +96,7 @@ async function openBacking(imagePath: string, name: string, format: string | und
     throw imageError('EQCOW2_BACKING_TOO_DEEP', imagePath, `backing chain is deeper than ${MAX_BACKING_DEPTH} images`, { chain });
   }
   try {
-    return await openInChain(path, true, format as ImageFormat | undefined, chain);
+    return await openInChain(path, true, format as ImageFormat | undefined, chain, direct);
   } catch (cause) {
     // Loop and depth errors already name the whole chain; anything else gets this layer's context.
     if (cause instanceof IsolaError && (cause.code === 'EQCOW2_BACKING_LOOP' || cause.code === 'EQCOW2_BACKING_TOO_DEEP')) throw cause;
@@ -122,6 +127,7 @@ export async function createImage(path: string, options: CreateOptions): Promise
       refcountOrder: Math.log2(refcountBits),
       backingFile: options.backingFile,
       backingFormat,
+      lazyRefcounts: options.lazyRefcounts,
     },
     path,
   );

@@ -2,31 +2,33 @@
 // interface as qcow2 ones.
 import { imageError } from '../errors.js';
 import { ImageFile } from './file.js';
-import { type Image, type RawInfo, Serial, checkAccess } from './image.js';
+import { type Extent, type Image, type RawInfo, Gate, checkAccess } from './image.js';
+
+const ZERO_CHUNK = 1024 * 1024;
 
 export class RawImage implements Image {
   readonly format = 'raw';
   readonly backing = undefined;
-  private readonly serial = new Serial();
+  private readonly serial = new Gate();
   private closed = false;
 
   private constructor(
     private readonly file: ImageFile,
     readonly readOnly: boolean,
-    readonly size: number,
+    public size: number,
   ) {}
 
   get path(): string {
     return this.file.path;
   }
 
-  static async open(path: string, readOnly: boolean): Promise<RawImage> {
-    const file = await ImageFile.open(path, readOnly);
+  static async open(path: string, readOnly: boolean, direct = false): Promise<RawImage> {
+    const file = await ImageFile.open(path, readOnly, { direct });
     return new RawImage(file, readOnly, file.length);
   }
 
   read(buf: Uint8Array, offset: number): Promise<void> {
-    return this.serial.run(async () => {
+    return this.serial.shared(async () => {
       this.checkOpen();
       checkAccess(this, 'read', buf, offset);
       const n = await this.file.read(buf, offset);
@@ -34,11 +36,56 @@ export class RawImage implements Image {
     });
   }
 
+  // Writes to a raw file touch no metadata: they may run concurrently like reads (qemu does the same).
   write(buf: Uint8Array, offset: number): Promise<void> {
-    return this.serial.run(async () => {
+    return this.serial.shared(async () => {
       this.checkOpen();
       checkAccess(this, 'write', buf, offset);
       await this.file.write(buf, offset);
+    });
+  }
+
+  /** Node cannot ask for holes (SEEK_DATA): the whole file is reported as data, as it is stored. */
+  async status(offset: number, length: number): Promise<Extent[]> {
+    this.checkOpen();
+    checkAccess(this, 'read', new Uint8Array(0), offset, length);
+    return length === 0 ? [] : [{ start: offset, length, kind: 'data', offset }];
+  }
+
+  writeZeroes(offset: number, length: number): Promise<void> {
+    return this.serial.run(async () => {
+      this.checkOpen();
+      checkAccess(this, 'write', new Uint8Array(0), offset, length);
+      const chunk = new Uint8Array(Math.min(length, ZERO_CHUNK));
+      for (let at = offset; at < offset + length; at += chunk.length) {
+        await this.file.write(chunk.subarray(0, Math.min(chunk.length, offset + length - at)), at);
+      }
+    });
+  }
+
+  /** A raw file cannot give space back without fallocate(PUNCH_HOLE), which Node lacks: a no-op. */
+  discard(offset: number, length: number): Promise<void> {
+    return this.serial.run(async () => {
+      this.checkOpen();
+      checkAccess(this, 'write', new Uint8Array(0), offset, length);
+    });
+  }
+
+  resize(size: number): Promise<void> {
+    return this.serial.run(async () => {
+      this.checkOpen();
+      if (this.readOnly) throw imageError('EIMG_READ_ONLY', this.path, 'image is open read-only');
+      if (!Number.isSafeInteger(size) || size < 0) throw imageError('EIMG_BAD_OPTION', this.path, `new size ${size} is not a non-negative integer`);
+      const chunk = new Uint8Array(ZERO_CHUNK);
+      for (let at = size; at < this.size; at += chunk.length) {
+        const n = await this.file.read(chunk, at);
+        const nonzero = chunk.subarray(0, n).findIndex((b) => b !== 0);
+        if (nonzero >= 0) {
+          throw imageError('EIMG_WOULD_LOSE_DATA', this.path, `cannot shrink to ${size} bytes: offset ${at + nonzero} holds data`, { size, offset: at + nonzero });
+        }
+      }
+      await this.file.truncate(size);
+      this.size = size;
     });
   }
 
@@ -56,6 +103,11 @@ export class RawImage implements Image {
       if (!this.readOnly) await this.file.sync();
       await this.file.close();
     });
+  }
+
+  /** A buffer this image transfers without copying (aligned when opened direct). */
+  allocBuffer(size: number): Promise<Buffer> {
+    return this.file.allocBuffer(size);
   }
 
   info(): RawInfo {

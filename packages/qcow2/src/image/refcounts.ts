@@ -90,6 +90,26 @@ export class Refcounts {
     }
   }
 
+  /** Moves the reserved range that started at cluster `oldStart` (the L1 table, after a resize). */
+  moveReserved(oldStart: number, start: number, end: number): void {
+    const range = this.reserved.find(([s]) => s === oldStart);
+    if (range === undefined) this.reserved.push([start, end]);
+    else [range[0], range[1]] = [start, end];
+  }
+
+  /** Adds one reference to each of `clusters` clusters from byte offset `offset` (a snapshot shares them). */
+  async retain(offset: number, clusters: number): Promise<void> {
+    const first = Math.floor(offset / this.g.clusterSize);
+    for (let c = first; c < first + clusters; c++) await this.set(c, (await this.get(c)) + 1);
+  }
+
+  /** Whether changes wait in memory for writeBack(). */
+  get dirty(): boolean {
+    if (this.tableDirtyEnd > this.tableDirtyStart) return true;
+    for (const block of this.blocks.values()) if (block.dirtyEnd > block.dirtyStart) return true;
+    return false;
+  }
+
   /** Drops one reference from each of `clusters` clusters starting at byte offset `offset`. */
   async release(offset: number, clusters: number): Promise<void> {
     const first = Math.floor(offset / this.g.clusterSize);

@@ -1,0 +1,29 @@
+import { Args, Flags } from '@oclif/core';
+import { ImgCommand, createOptions, imageFormat } from './base.js';
+
+export default class ImgConvert extends ImgCommand {
+  static override summary = 'Copy a disk image into a new raw or qcow2 image (qemu-img convert)';
+  static override flags = {
+    format: Flags.string({ char: 'f', description: 'source format (detected when omitted)' }),
+    'output-format': Flags.string({ char: 'O', description: 'raw (default) or qcow2', default: 'raw' }),
+    compress: Flags.boolean({ char: 'c', description: 'compress the qcow2 clusters (raw deflate)' }),
+    options: Flags.string({ char: 'o', description: 'cluster_size=, compat=, refcount_bits=, lazy_refcounts=', multiple: true, multipleNonGreedy: true }),
+    cache: Flags.string({ char: 't', description: 'unsafe (default: no flush) or writeback (flush at the end)', options: ['unsafe', 'writeback', 'none'], default: 'unsafe' }),
+    quiet: Flags.boolean({ char: 'q' }),
+  };
+  static override args = { source: Args.string({ required: true }), target: Args.string({ required: true }) };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(ImgConvert);
+    const { convert } = await import('@isola/qcow2');
+    const { backingFile, backingFormat, ...options } = await createOptions(flags.options);
+    if (backingFile !== undefined || backingFormat !== undefined) throw new Error('convert does not create images with a backing file');
+    await convert(args.source, args.target, {
+      ...options,
+      sourceFormat: imageFormat(flags.format),
+      outputFormat: imageFormat(flags['output-format']) ?? 'raw',
+      compress: flags.compress,
+      sync: flags.cache !== 'unsafe',
+    });
+  }
+}

@@ -1,0 +1,69 @@
+// convert: images isola writes pass qemu-img check and compare equal to their source; compressed
+// clusters are ones qemu decompresses; zero clusters are left unallocated.
+import { afterAll, describe, expect } from 'vitest';
+import { itNeeds } from '../../../../test/support/requirements.js';
+import { pattern, qemuImg, qemuImgStatus, tempDir, writeRaw } from '../../test/qemu.js';
+import { convert } from './convert.js';
+
+const tmp = tempDir('convert');
+afterAll(() => tmp.remove());
+const it = itNeeds({ tools: ['qemu-img'] });
+
+function expectGood(path: string, source: string, format = 'raw'): void {
+  const check = qemuImgStatus('check', path);
+  expect(check.output).not.toMatch(/ERROR|Leaked/);
+  expect(check.status).toBe(0);
+  const compare = qemuImgStatus('compare', '-F', format, path, source);
+  expect(compare.output).toContain('Images are identical');
+}
+
+describe('convert', () => {
+  const data = pattern(3 * 1024 * 1024, 61);
+  data.fill(0, 1024 * 1024, 2 * 1024 * 1024); // a zero megabyte to skip
+  writeRaw(tmp.path('src.raw'), data);
+  const text = Buffer.alloc(1024 * 1024, 'compressible text, repeated; ');
+  text.set(pattern(4096, 3), 500_000);
+  writeRaw(tmp.path('text.raw'), text);
+
+  for (const [name, options] of [
+    ['64k', {}],
+    ['4k-v2', { clusterSize: 4096, version: 2 as const }],
+    ['512-r1', { clusterSize: 512, refcountBits: 1 }],
+    ['2m', { clusterSize: 2 * 1024 * 1024 }],
+  ] as const) {
+    it(`writes raw to qcow2 (${name}) that qemu-img checks and compares equal, zero clusters unallocated`, async () => {
+      const out = tmp.path(`out-${name}.qcow2`);
+      await convert(tmp.path('src.raw'), out, { outputFormat: 'qcow2', ...options });
+      expectGood(out, tmp.path('src.raw'));
+      if (name === '64k') {
+        const map = JSON.parse(qemuImg('map', '--output=json', out)) as { start: number; length: number; data: boolean }[];
+        const hole = map.find((m) => m.start <= 1024 * 1024 && m.start + m.length >= 2 * 1024 * 1024);
+        expect(hole).toMatchObject({ data: false });
+      }
+    });
+  }
+
+  it('compresses clusters as raw deflate that qemu-img reads, keeping incompressible ones plain', async () => {
+    for (const cs of [4096, 65536]) {
+      const out = tmp.path(`comp-${cs}.qcow2`);
+      await convert(tmp.path('text.raw'), out, { outputFormat: 'qcow2', compress: true, clusterSize: cs });
+      expectGood(out, tmp.path('text.raw'));
+      const check = JSON.parse(qemuImgStatus('check', '--output=json', out).output) as Record<string, number>;
+      expect(check['compressed-clusters']).toBeGreaterThan(0);
+      qemuImg('convert', '-O', 'raw', out, tmp.path(`comp-${cs}.raw`));
+      expect(qemuImgStatus('compare', '-f', 'raw', '-F', 'raw', tmp.path(`comp-${cs}.raw`), tmp.path('text.raw')).status).toBe(0);
+    }
+    const random = tmp.path('comp-random.qcow2');
+    await convert(tmp.path('src.raw'), random, { outputFormat: 'qcow2', compress: true, clusterSize: 4096 });
+    expectGood(random, tmp.path('src.raw'));
+  });
+
+  it('converts a compressed qcow2 chain to raw and back', async () => {
+    qemuImg('convert', '-c', '-O', 'qcow2', tmp.path('text.raw'), tmp.path('base.qcow2'));
+    qemuImg('create', '-q', '-f', 'qcow2', '-b', 'base.qcow2', '-F', 'qcow2', tmp.path('top.qcow2'));
+    await convert(tmp.path('top.qcow2'), tmp.path('flat.raw'), { outputFormat: 'raw' });
+    expect(qemuImgStatus('compare', '-f', 'raw', '-F', 'raw', tmp.path('flat.raw'), tmp.path('text.raw')).status).toBe(0);
+    await convert(tmp.path('top.qcow2'), tmp.path('flat.qcow2'), { outputFormat: 'qcow2', sync: true });
+    expectGood(tmp.path('flat.qcow2'), tmp.path('text.raw'));
+  });
+});

@@ -1,0 +1,1 @@
+export function fill(seq: number, length: number): Buffer;
