@@ -96,11 +96,18 @@ describe('unpackLayer round trip', () => {
       ['bin/ping', 'security.capability', 'caps'],
       ['bin/ping', 'user.x', 'y'],
     ]);
-    const noHook = await unpackLayer(streamOf(layer), join(dir, 'other'), { rootless: true });
+    const noHook = await unpackLayer(streamOf(layer), join(dir, 'other'), { rootless: true, specialFiles: { setXattr: undefined } });
     expect(noHook.warnings).toEqual([
       { entry: 'bin/', reason: 'xattrs not set (no setXattr provider): user.dir' },
       { entry: 'bin/ping', reason: 'xattrs not set (no setXattr provider): security.capability, user.x' },
     ]);
+  });
+
+  it('sets xattrs for real through @isola/sys by default', async () => {
+    const { lgetxattr } = await import('@isola/sys');
+    const layer = await tarOf([{ name: 'file', content: 'x', pax: { 'SCHILY.xattr.user.isola': 'value' } }]);
+    await unpackLayer(streamOf(layer), join(dir, 'xattrs'), { rootless: true });
+    expect(lgetxattr(join(dir, 'xattrs', 'file'), 'user.isola').toString()).toBe('value');
   });
 
   it('reads a blob from a path and reports its digests and sizes', async () => {

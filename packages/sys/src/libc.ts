@@ -52,6 +52,9 @@ export const libc = {
   // glibc's clone(fn, stack, flags, arg): the child starts at fn (isola's machine code) on `stack`.
   clone: lib.func('clone', 'int', ['void *', 'void *', 'int', 'void *']),
   mkfifo: lib.func('mkfifo', 'int', ['str', 'uint32']),
+  mknod: lib.func('mknod', 'int', ['str', 'uint32', 'uint64']),
+  lsetxattr: lib.func('lsetxattr', 'int', ['str', 'str', 'void *', 'size_t', 'int']),
+  lgetxattr: lib.func('lgetxattr', 'long', ['str', 'str', 'void *', 'size_t']),
   socket: lib.func('socket', 'int', ['int', 'int', 'int']),
   connect: lib.func('connect', 'int', ['int', 'void *', 'uint32']),
   bind: lib.func('bind', 'int', ['int', 'void *', 'uint32']),

@@ -1,6 +1,6 @@
 // The two things a rootfs writer needs that Node's fs cannot do: create device nodes and fifos
-// (mknod(2)), and set extended attributes (lsetxattr(2)). Both are injected, so @isola/image stays
-// free of FFI; @isola/sys is the one package allowed to bind syscalls and will provide both.
+// (mknod(2)), and set extended attributes (lsetxattr(2)). Both are injected (tests pass fakes); the
+// default calls them through @isola/sys, the one package that binds syscalls.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -11,8 +11,7 @@ export interface SpecialFileOps {
   mknod(path: string, kind: NodeKind, mode: number, major: number, minor: number): Promise<void>;
   /**
    * Sets one extended attribute on `path` without following a symlink there (lsetxattr semantics).
-   * TODO(@isola/sys): provide this from an lsetxattr binding. Until then it is absent by default, and
-   * the unpack summary lists every xattr it could not set.
+   * When absent, the unpack summary lists every xattr it could not set.
    */
   setXattr?(path: string, name: string, value: Buffer): Promise<void>;
 }
@@ -38,7 +37,19 @@ export async function mknodCommand(path: string, kind: NodeKind, mode: number, m
   }
 }
 
-export const defaultSpecialFiles: SpecialFileOps = { mknod: mknodCommand };
+const S_IFMT: Record<NodeKind, number> = { char: 0o020000, block: 0o060000, fifo: 0o010000 };
+
+/** mknod(2) and lsetxattr(2) through @isola/sys, loaded on first use (most layers need neither). */
+export const defaultSpecialFiles: SpecialFileOps = {
+  async mknod(path, kind, mode, major, minor) {
+    const sys = await import('@isola/sys');
+    sys.mknod(path, S_IFMT[kind] | (mode & 0o7777), major, minor);
+  },
+  async setXattr(path, name, value) {
+    const sys = await import('@isola/sys');
+    sys.lsetxattr(path, name, value);
+  },
+};
 
 /**
  * setfattr(1) from the `attr` package, one process per attribute (`-h`: on a symlink itself, as

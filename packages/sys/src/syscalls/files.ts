@@ -82,3 +82,23 @@ export function closeRange(first: number, last = 0xffffffff, flags = 0): void {
 export function mkfifo(path: string, mode = 0o600): void {
   check(libc.mkfifo(path, mode), 'mkfifo', () => q(path));
 }
+
+/** mknod(2); `dev` is the glibc makedev() encoding of major and minor. */
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  const M = BigInt(major);
+  const m = BigInt(minor);
+  const dev = ((M & 0xfffff000n) << 32n) | ((M & 0xfffn) << 8n) | ((m & 0xffffff00n) << 12n) | (m & 0xffn);
+  check(libc.mknod(path, mode, dev), 'mknod', () => `${q(path)}, 0o${mode.toString(8)}, ${major}:${minor}`);
+}
+
+/** Sets an extended attribute on `path` itself, not on what a symlink there points to. */
+export function lsetxattr(path: string, name: string, value: Uint8Array, flags = 0): void {
+  check(libc.lsetxattr(path, name, value, value.byteLength, flags), 'lsetxattr', () => `${q(path)}, ${q(name)}`);
+}
+
+/** Reads an extended attribute of `path` itself (up to 64 KiB). */
+export function lgetxattr(path: string, name: string): Buffer {
+  const buf = Buffer.alloc(65536);
+  const n = Number(check(libc.lgetxattr(path, name, buf, buf.length), 'lgetxattr', () => `${q(path)}, ${q(name)}`));
+  return buf.subarray(0, n);
+}

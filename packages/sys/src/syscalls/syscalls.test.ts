@@ -251,3 +251,24 @@ describe('execve', () => {
     expect(failing.stdout.trim()).toBe('execve("/no/such/binary"): ENOENT (No such file or directory)');
   });
 });
+
+describe('device nodes and extended attributes', () => {
+  itNeeds({ root: true })('makes a char device and a fifo, and sets and reads xattrs on a file and a symlink', async () => {
+    const { lstatSync, symlinkSync } = await import('node:fs');
+    const dev = join(dir, 'null-copy');
+    f.mknod(dev, 0o020666, 1, 3);
+    const st = lstatSync(dev);
+    expect(st.isCharacterDevice()).toBe(true);
+    expect([Math.floor(st.rdev / 256), st.rdev % 256]).toEqual([1, 3]);
+    f.mknod(join(dir, 'fifo'), 0o010600);
+    expect(lstatSync(join(dir, 'fifo')).isFIFO()).toBe(true);
+    expect(thrown(() => f.mknod(dev, 0o020666, 1, 3)).message).toBe(`mknod("${dev}", 0o20666, 1:3): EEXIST (File exists)`);
+    writeFileSync(join(dir, 'attr'), 'x');
+    f.lsetxattr(join(dir, 'attr'), 'user.isola', Buffer.from([0, 1, 2, 255]));
+    expect([...f.lgetxattr(join(dir, 'attr'), 'user.isola')]).toEqual([0, 1, 2, 255]);
+    symlinkSync('attr', join(dir, 'link'));
+    f.lsetxattr(join(dir, 'link'), 'trusted.isola', Buffer.from('on the link'));
+    expect(f.lgetxattr(join(dir, 'link'), 'trusted.isola').toString()).toBe('on the link');
+    expect(thrown(() => f.lgetxattr(join(dir, 'attr'), 'trusted.isola')).code).toBe('ENODATA');
+  });
+});
