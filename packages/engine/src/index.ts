@@ -1,2 +1,10 @@
 export { runImage, type RunOptions } from './run.js';
 export { defaultImageLayout, importDefaultImage } from './default-image.js';
+export type { CreateOptions } from './containers/create.js';
+export { createContainerFromImage, startContainers, stopContainers, killContainers, removeContainers, waitContainers, containerLogs } from './api.js';
+export { listContainers } from './containers/list.js';
+export { inspectContainers } from './containers/inspect.js';
+export { psTable, type PsRow } from './report/ps-table.js';
+export type { LogsOptions } from './containers/logs.js';
+export { ContainerStore, type ContainerConfig, type ContainerState } from './containers/store.js';
+export { MONITOR_HEX, installMonitor, decodeExitRecord } from './monitor/monitor.js';

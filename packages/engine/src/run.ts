@@ -1,98 +1,84 @@
-// `isola run`: a container from an image, in the foreground. The image's layers become the rootfs
-// (overlay), its config (Entrypoint, Cmd, Env, WorkingDir, User) and the flags become an OCI spec with
-// isola's default security profile, and @isola/container runs it. Containers are removed when they
-// exit, as with --rm.
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { IsolaError } from '@isola/errors';
-import { containerSpec, runContainer } from '@isola/container';
-import { ImageStore, createRootfs, removeRootfs } from '@isola/image';
-import { importDefaultImage } from './default-image.js';
+// `isola run`: create (containers/create.ts), then one of three ways to run it:
+//   -d           the init under its own monitor (start.ts); prints the id and returns
+//   (default)    the same, with this process following the log until the exit: the container keeps
+//                its record and log after it, and outlives this command if it is killed
+//   --rm         in this process, as its parent, with the terminal as its stdio: the fast path
+//                (no second Node process, no log), removed when it exits
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createContainer, waitForExit as waitForInit } from '@isola/container';
+import { umount2 } from '@isola/sys';
+import { type CreateOptions, createFromImage, openStores } from './containers/create.js';
+import { procStartTime } from './containers/observe.js';
+import { removeContainer } from './containers/remove.js';
+import { showLogs } from './containers/logs.js';
+import { signalContainer, waitForExit } from './containers/signal.js';
+import { Launcher, launchContainer } from './containers/start.js';
+import { type ContainerStore, bootId } from './containers/store.js';
+import { startAndExec } from './monitor/launch.js';
+import { encodeExitRecord } from './monitor/monitor.js';
 
-export interface RunOptions {
-  image: string;
-  /** Replaces the image's Cmd (docker's `run IMAGE [COMMAND...]`). */
-  command?: string[];
-  entrypoint?: string;
-  env?: string[];
-  workdir?: string;
-  user?: string;
-  name?: string;
-  hostname?: string;
-  /** `none` (only loopback, the default until bridge networks land) or `host`. */
-  network?: 'none' | 'host';
-  readOnly?: boolean;
-  capAdd?: string[];
-  capDrop?: string[];
-  /** isola's state directory (`$ISOLA_ROOT`, /var/lib/isola as root). */
-  root?: string;
+export interface RunOptions extends CreateOptions {
+  detach?: boolean;
 }
 
-interface ImageRuntimeConfig {
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  Env?: string[] | null;
-  WorkingDir?: string;
-  User?: string;
-}
-
-function parseUser(user: string | undefined): { uid: number; gid: number } {
-  if (!user) return { uid: 0, gid: 0 };
-  const [uid, gid] = user.split(':');
-  if (!/^\d+$/.test(uid ?? '') || (gid !== undefined && !/^\d+$/.test(gid))) {
-    throw new IsolaError('EUSAGE', `--user ${JSON.stringify(user)}: only numeric uid[:gid] is supported yet`);
-  }
-  return { uid: Number(uid), gid: Number(gid ?? uid) };
-}
-
-function mergeEnv(base: readonly string[], extra: readonly string[]): string[] {
-  const env = new Map(base.map((e) => [e.slice(0, e.indexOf('=') >>> 0), e] as const));
-  for (const e of extra) {
-    const key = e.includes('=') ? e.slice(0, e.indexOf('=')) : e;
-    env.set(key, e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`);
-  }
-  return [...env.values()];
-}
-
-/** Runs the container to its end; returns its exit status. */
-export async function runImage(options: RunOptions): Promise<number> {
-  const store = await ImageStore.open({ root: options.root });
-  let resolved;
+/** Runs the container; returns its exit status (foreground) or its id (detached). */
+export async function runImage(options: RunOptions): Promise<number | string> {
+  const launcher = options.autoRemove && !options.detach ? undefined : new Launcher();
+  let config;
   try {
-    resolved = await store.resolve(options.image);
+    config = await createFromImage(options);
   } catch (error) {
-    if (!(await importDefaultImage(store, options.image))) throw error;
-    resolved = await store.resolve(options.image);
+    launcher?.cancel();
+    throw error;
   }
-  const config = ((await store.readConfig(resolved.record)).config ?? {}) as ImageRuntimeConfig;
-  const entrypoint = options.entrypoint !== undefined ? (options.entrypoint ? [options.entrypoint] : []) : (config.Entrypoint ?? []);
-  const cmd = options.command?.length ? options.command : options.entrypoint !== undefined ? [] : (config.Cmd ?? []);
-  const args = [...entrypoint, ...cmd];
-  if (args.length === 0) throw new IsolaError('EUSAGE', `image ${options.image} has no command: give one after the image name`);
-
-  const id = options.name ?? randomBytes(6).toString('hex');
-  const rootfs = await createRootfs(store, options.image, id);
-  const bundle = join(store.root, 'bundles', id);
+  const { images, containers } = await openStores(options.root);
+  if (!launcher) {
+    try {
+      return await runInProcess(containers, config.id);
+    } finally {
+      await removeContainer(containers, images, config.id, { force: true });
+    }
+  }
   try {
-    mkdirSync(bundle, { recursive: true });
-    const spec = containerSpec({
-      args,
-      env: mergeEnv(config.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], options.env ?? []),
-      cwd: options.workdir ?? (config.WorkingDir || '/'),
-      hostname: options.hostname ?? id.slice(0, 12),
-      capAdd: options.capAdd,
-      capDrop: options.capDrop,
-      readOnly: options.readOnly,
-    });
-    spec.root = { path: rootfs.path, readonly: options.readOnly ?? false };
-    spec.process!.user = parseUser(options.user ?? config.User);
-    if (options.network === 'host') spec.linux!.namespaces = spec.linux!.namespaces!.filter((ns) => ns.type !== 'network');
-    spec.linux!.cgroupsPath = `/isola/${id}`;
-    writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
-    return await runContainer({ id, bundle, root: join(store.root, 'runtime'), spec });
-  } finally {
-    await removeRootfs(store, id).catch(() => {});
-    rmSync(bundle, { recursive: true, force: true });
+    await launchContainer(containers, config.id, 'start', launcher);
+  } catch (error) {
+    await removeContainer(containers, images, config.id, { force: true }).catch(() => {});
+    throw error;
   }
+  if (options.detach) return config.id;
+  return attach(containers, config.id);
+}
+
+/** Shows the container's output as it comes, passes SIGINT/SIGTERM on, and returns its exit code. */
+export async function attach(containers: ContainerStore, id: string): Promise<number> {
+  const forward = (signal: NodeJS.Signals) => void signalContainer(containers, id, signal).catch(() => {});
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  try {
+    await showLogs(containers, id, { follow: true, write: (stream, text) => (stream === 'stdout' ? process.stdout : process.stderr).write(text) });
+    return (await waitForExit(containers, id)).state.exitCode ?? 255;
+  } finally {
+    process.off('SIGINT', forward);
+    process.off('SIGTERM', forward);
+  }
+}
+
+async function runInProcess(containers: ContainerStore, id: string): Promise<number> {
+  const bundle = containers.bundle(id);
+  const spec = JSON.parse(readFileSync(`${bundle}/config.json`, 'utf8'));
+  const root = containers.runtimeRoot;
+  const { record, child } = await createContainer({ id, bundle, root, spec });
+  try {
+    umount2(spec.root.path, 0);
+  } catch {
+    // a copy, not an overlay
+  }
+  containers.writeState(id, {
+    status: 'running', pid: record.pid, startTime: record.startTime, bootId: bootId(),
+    monitorPid: process.pid, monitorStartTime: procStartTime(process.pid) ?? 0, startedAt: new Date().toISOString(),
+  });
+  await startAndExec(id, root, record, child);
+  const code = (await waitForInit(record.pid, record.startTime)) ?? 255;
+  writeFileSync(containers.path(id, 'exit'), encodeExitRecord(code));
+  return code;
 }

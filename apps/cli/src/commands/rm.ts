@@ -1,0 +1,16 @@
+import { Args, Flags } from '@oclif/core';
+import { IsolaCommand } from '../base.js';
+
+export default class Rm extends IsolaCommand {
+  static override summary = 'Remove containers, with their rootfs, cgroup and logs';
+  static override strict = false;
+  static override args = { container: Args.string({ required: true, description: 'container name or id' }) };
+  static override flags = { force: Flags.boolean({ char: 'f', description: 'kill running containers first' }) };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Rm);
+    const { removeContainers } = await import('@isola/engine');
+    await removeContainers(argv as string[], { force: flags.force });
+    process.stdout.write(`${(argv as string[]).join('\n')}\n`);
+  }
+}

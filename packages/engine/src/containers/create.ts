@@ -1,0 +1,108 @@
+// `isola create` (and the first half of `run`): a container record from an image. The image's layers
+// become the rootfs (overlay), its config (Entrypoint, Cmd, Env, WorkingDir, User) and the flags become
+// an OCI spec with isola's default security profile. No process exists yet: start.ts makes it.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { IsolaError } from '@isola/errors';
+import { containerSpec } from '@isola/container';
+import { ImageStore, createRootfs } from '@isola/image';
+import { importDefaultImage } from '../default-image.js';
+import { type ContainerConfig, ContainerStore } from './store.js';
+import { removeContainer } from './remove.js';
+
+export interface CreateOptions {
+  image: string;
+  /** Replaces the image's Cmd (docker's `run IMAGE [COMMAND...]`). */
+  command?: string[];
+  entrypoint?: string;
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  name?: string;
+  hostname?: string;
+  /** `none` (only loopback, the default until bridge networks land) or `host`. */
+  network?: 'none' | 'host';
+  readOnly?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  /** Remove the container when it exits (--rm). */
+  autoRemove?: boolean;
+  /** isola's state directory (`$ISOLA_ROOT`, /var/lib/isola as root). */
+  root?: string;
+}
+
+interface ImageRuntimeConfig {
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  Env?: string[] | null;
+  WorkingDir?: string;
+  User?: string;
+}
+
+function parseUser(user: string | undefined): { uid: number; gid: number } {
+  if (!user) return { uid: 0, gid: 0 };
+  const [uid, gid] = user.split(':');
+  if (!/^\d+$/.test(uid ?? '') || (gid !== undefined && !/^\d+$/.test(gid))) {
+    throw new IsolaError('EUSAGE', `--user ${JSON.stringify(user)}: only numeric uid[:gid] is supported yet`);
+  }
+  return { uid: Number(uid), gid: Number(gid ?? uid) };
+}
+
+function mergeEnv(base: readonly string[], extra: readonly string[]): string[] {
+  const env = new Map(base.map((e) => [e.slice(0, e.indexOf('=') >>> 0), e] as const));
+  for (const e of extra) {
+    const key = e.includes('=') ? e.slice(0, e.indexOf('=')) : e;
+    env.set(key, e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`);
+  }
+  return [...env.values()];
+}
+
+export async function openStores(root?: string): Promise<{ images: ImageStore; containers: ContainerStore }> {
+  const images = await ImageStore.open({ root });
+  return { images, containers: new ContainerStore(images.root) };
+}
+
+/** Makes the record, rootfs and bundle of a new container; returns its config. Leaves nothing on failure. */
+export async function createFromImage(options: CreateOptions): Promise<ContainerConfig> {
+  const { images, containers } = await openStores(options.root);
+  let resolved;
+  try {
+    resolved = await images.resolve(options.image);
+  } catch (error) {
+    if (!(await importDefaultImage(images, options.image))) throw error;
+    resolved = await images.resolve(options.image);
+  }
+  const image = ((await images.readConfig(resolved.record)).config ?? {}) as ImageRuntimeConfig;
+  const entrypoint = options.entrypoint !== undefined ? (options.entrypoint ? [options.entrypoint] : []) : (image.Entrypoint ?? []);
+  const cmd = options.command?.length ? options.command : options.entrypoint !== undefined ? [] : (image.Cmd ?? []);
+  const args = [...entrypoint, ...cmd];
+  if (args.length === 0) throw new IsolaError('EUSAGE', `image ${options.image} has no command: give one after the image name`);
+  const user = parseUser(options.user ?? image.User);
+
+  const { id, name } = containers.claim(options.name);
+  const config: ContainerConfig = {
+    id, name, image: options.image, imageId: resolved.record.config, created: new Date().toISOString(),
+    path: args[0]!, args: args.slice(1), entrypoint, cmd,
+    env: mergeEnv(image.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], options.env ?? []),
+    workdir: options.workdir ?? (image.WorkingDir || '/'), user: `${user.uid}:${user.gid}`,
+    hostname: options.hostname ?? id.slice(0, 12), autoRemove: options.autoRemove ?? false,
+  };
+  try {
+    const rootfs = await createRootfs(images, options.image, id);
+    const spec = containerSpec({
+      args, env: config.env, cwd: config.workdir, hostname: config.hostname,
+      capAdd: options.capAdd, capDrop: options.capDrop, readOnly: options.readOnly,
+    });
+    spec.root = { path: rootfs.path, readonly: options.readOnly ?? false };
+    spec.process!.user = user;
+    if (options.network === 'host') spec.linux!.namespaces = spec.linux!.namespaces!.filter((ns) => ns.type !== 'network');
+    spec.linux!.cgroupsPath = `/isola/${id}`;
+    mkdirSync(containers.bundle(id), { recursive: true });
+    writeFileSync(`${containers.bundle(id)}/config.json`, JSON.stringify(spec, null, 2));
+    containers.writeConfig(config);
+  } catch (error) {
+    containers.writeConfig(config);
+    await removeContainer(containers, images, id, { force: true }).catch(() => {});
+    throw error;
+  }
+  return config;
+}

@@ -1,0 +1,41 @@
+// `isola rm`: a container and everything it used: its processes (with --force), the runtime's state
+// and cgroup, the rootfs (unmounted if it still is, upper layer deleted, image lease released), the
+// name, the log and the record. Nothing of it is left on the host afterwards.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { IsolaError } from '@isola/errors';
+import { deleteContainer } from '@isola/container';
+import { type ImageStore, removeRootfs } from '@isola/image';
+import { isAlive, observe } from './observe.js';
+import type { ContainerStore } from './store.js';
+
+export interface RemoveOptions {
+  /** Kill a running container first (docker rm -f). */
+  force?: boolean;
+}
+
+export async function removeContainer(containers: ContainerStore, images: ImageStore, id: string, options: RemoveOptions = {}): Promise<void> {
+  let config;
+  try {
+    config = containers.config(id);
+  } catch {
+    return; // already removed (a --rm cleanup and `rm` racing)
+  }
+  const observed = await observe(containers, id);
+  if (observed.status === 'running' && !options.force) {
+    throw new IsolaError('ESTATE', `cannot remove container "${config.name}": it is running: stop it first or use --force`);
+  }
+  // deleteContainer kills every process in the cgroup and waits for the init to go.
+  await deleteContainer(id, { root: containers.runtimeRoot, force: true }).catch((error: unknown) => {
+    if ((error as { code?: string }).code !== 'ENOTFOUND') throw error;
+  });
+  rmSync(join(containers.runtimeRoot, id), { recursive: true, force: true });
+  // The monitor writes the exit file when the init goes: let it finish before the directory goes.
+  const { monitorPid, monitorStartTime } = observed.state;
+  if (monitorPid !== process.pid) {
+    for (let i = 0; i < 300 && isAlive(monitorPid, monitorStartTime); i++) await sleep(10);
+  }
+  await removeRootfs(images, id);
+  containers.delete(id, config.name);
+}

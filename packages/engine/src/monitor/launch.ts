@@ -1,0 +1,132 @@
+// The process that makes a container's init and then becomes its monitor. `start.ts` spawns it detached
+// early, so that its ~0.3 s of loading overlaps the caller's work on the image and rootfs; once the
+// container's record is ready it gets `{ root, id, mode }` as a line on stdin. It creates the container
+// with the write ends of two pipes as the init's stdout and stderr, reports `{ pid }` (or the error)
+// on fd 3, and execs the monitor in its own place: the monitor is then the init's real parent, without
+// a subreaper, and the 40 MB of Node are gone. Reused as the monitor's exit command for --rm
+// (`node launch.js ROOT ID remove`).
+//
+// Node has no dup2: `close(n)` then `fcntl(fd, F_DUPFD, n)` puts fd at n, since n is the lowest free.
+import { readFileSync, readSync, writeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createContainer, deleteContainer, startContainer } from '@isola/container';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type SpawnedChild, abi, close, execve, fcntl, open, pipe2, umount2 } from '@isola/sys';
+import { describeError } from '@isola/errors';
+import { ContainerStore, bootId } from '../containers/store.js';
+import { isAlive, procStartTime } from '../containers/observe.js';
+import { installMonitor } from './monitor.js';
+
+/** fcntl's F_DUPFD (0): not among @isola/sys's constants. */
+const F_DUPFD = 0;
+
+export const LAUNCH_SCRIPT = fileURLToPath(import.meta.url);
+
+function moveTo(fd: number, target: number): void {
+  close(target);
+  const got = fcntl(fd, F_DUPFD, target);
+  if (got !== target) throw new Error(`fd ${fd} landed on ${got}, not ${target}`);
+  close(fd);
+}
+
+/**
+ * The runtime's start, and the init's own report when it fails: a step that failed before start (or
+ * the exec) says more than "it has stopped". Ends with the program exec'd.
+ */
+export async function startAndExec(id: string, runtimeRoot: string, record: { pid: number; startTime: number }, child: SpawnedChild): Promise<void> {
+  try {
+    await startContainer(id, { root: runtimeRoot });
+  } catch (error) {
+    // A process that failed a step may still be on its way out: let it finish, then ask it why.
+    for (let i = 0; i < 100 && isAlive(record.pid, record.startTime); i++) await sleep(10);
+    if (!isAlive(record.pid, record.startTime)) child.awaitSteps(); // throws the SpawnError it reported
+    throw error;
+  }
+  child.awaitSteps();
+}
+
+function report(message: object): void {
+  writeSync(3, `${JSON.stringify(message)}\n`);
+}
+
+async function launch(root: string, id: string, start: boolean): Promise<void> {
+  const store = new ContainerStore(root);
+  const spec = JSON.parse(readFileSync(`${store.bundle(id)}/config.json`, 'utf8'));
+  const monitor = installMonitor(root);
+  const [outRead, outWrite] = pipe2();
+  const [errRead, errWrite] = pipe2();
+  moveTo(outWrite, 1);
+  moveTo(errWrite, 2);
+  const { record, child } = await createContainer({ id, bundle: store.bundle(id), root: store.runtimeRoot, spec });
+  try {
+    // The init holds its root in its own mount namespace; the host needs no mount of it.
+    try {
+      umount2(spec.root.path, 0);
+    } catch {
+      // a copy rather than an overlay: nothing mounted
+    }
+    const state = {
+      status: 'created' as 'created' | 'running', pid: record.pid, startTime: record.startTime, bootId: bootId(),
+      monitorPid: process.pid, monitorStartTime: procStartTime(process.pid) ?? 0, startedAt: undefined as string | undefined,
+    };
+    if (start) {
+      await startAndExec(id, store.runtimeRoot, record, child);
+      state.status = 'running';
+      state.startedAt = new Date().toISOString();
+    } else {
+      child.release();
+    }
+    store.writeState(id, state);
+  } catch (error) {
+    await deleteContainer(id, { root: store.runtimeRoot, force: true }).catch(() => {});
+    throw error;
+  }
+  // The log exists before anyone is told the container does: `run` follows it right away.
+  const log = open(store.path(id, 'container.log'), abi.O_WRONLY | abi.O_APPEND | abi.O_CREAT | abi.O_CLOEXEC, 0o640);
+  report({ pid: record.pid });
+  moveTo(outRead, 0);
+  moveTo(errRead, 1);
+  moveTo(log, 2);
+  const config = store.config(id);
+  const exitCommand = config.autoRemove ? [process.execPath, LAUNCH_SCRIPT, root, id, 'remove'] : [];
+  const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+  execve(monitor, ['isola-monitor', String(record.pid), store.path(id), ...exitCommand], env);
+}
+
+/** The one line the caller sends when the container is ready to be made (EOF: it never will be). */
+function readOrder(): { root: string; id: string; mode: string } | undefined {
+  let text = '';
+  const buffer = Buffer.alloc(4096);
+  while (!text.includes('\n')) {
+    const n = readSync(0, buffer);
+    if (n === 0) return undefined;
+    text += buffer.toString('utf8', 0, n);
+  }
+  // stdin becomes the container's: /dev/null, as docker gives a container run without -i.
+  close(0);
+  if (open('/dev/null', abi.O_RDONLY) !== 0) throw new Error('cannot put /dev/null on fd 0');
+  return JSON.parse(text.slice(0, text.indexOf('\n'))) as { root: string; id: string; mode: string };
+}
+
+async function main(): Promise<void> {
+  if (process.argv.length === 2) {
+    let order;
+    try {
+      order = readOrder();
+      if (!order) return;
+      await launch(order.root, order.id, order.mode === 'start');
+    } catch (error) {
+      report({ error: { code: (error as { code?: string }).code ?? 'ELAUNCH', message: describeError(error).replace(/^Error: /, '') } });
+      process.exitCode = 1;
+    }
+    return;
+  }
+  const [root, id, mode] = process.argv.slice(2) as [string, string, string];
+  if (mode === 'remove') {
+    const { removeContainer } = await import('../containers/remove.js');
+    const { ImageStore } = await import('@isola/image');
+    await removeContainer(new ContainerStore(root), await ImageStore.open({ root }), id, { force: true });
+  }
+}
+
+if (process.argv[1] === LAUNCH_SCRIPT) await main();
