@@ -27,6 +27,11 @@ describe('isola run', () => {
     const r = isola('run', '--rm', 'busybox', 'sh', '-c', 'echo $$; exit 7');
     expect(r.stdout).toBe('1\n');
     expect(r.status).toBe(7);
+    // Without --rm the container stays, and inspect finds it by name when no image has that name.
+    expect(isola('run', '--name', 'kept', 'busybox', 'sh', '-c', 'exit 3').status).toBe(3);
+    const [kept] = JSON.parse(isola('inspect', 'kept').stdout);
+    expect(kept.State).toMatchObject({ Status: 'exited', ExitCode: 3 });
+    expect(isola('rm', 'kept').status).toBe(0);
   });
 
   needs('applies -e, -w, -u, --hostname, --read-only and --network', () => {
