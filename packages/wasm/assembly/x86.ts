@@ -4,6 +4,7 @@
 
 export { heapBase } from './shared/heap';
 import { decodeOne, PAD } from './x86/decoder';
+import { decodeFast } from './x86/fast';
 import { RECORD_SIZE } from './x86/record';
 
 let consumedBytes: u32 = 0;
@@ -14,16 +15,36 @@ let consumedBytes: u32 = 0;
  * continue in the next chunk; consumed() then says where the next chunk starts.
  */
 export function decode(code: usize, length: u32, bits: u32, ip: u64, out: usize, maxCount: u32, final: bool): u32 {
+  return sweep(code, length, bits, ip, out, maxCount, final, true);
+}
+
+/** decode() without the fast path of x86/fast.ts, for tests that hold the two to the same records. */
+export function decodeGeneral(code: usize, length: u32, bits: u32, ip: u64, out: usize, maxCount: u32, final: bool): u32 {
+  return sweep(code, length, bits, ip, out, maxCount, final, false);
+}
+
+// @ts-ignore: decorator
+@inline function sweep(code: usize, length: u32, bits: u32, ip: u64, out: usize, maxCount: u32, final: bool, fast: bool): u32 {
   const end = code + length;
   let offset: u32 = 0;
   let count: u32 = 0;
   while (count < maxCount && offset < length) {
     if (!final && length - offset < 15) break;
-    offset += decodeOne(code + offset, end, bits, ip + offset, out + <usize>count * RECORD_SIZE);
+    const at = code + offset;
+    const record = out + <usize>count * RECORD_SIZE;
+    let n: u32 = fast && bits == 64 ? decodeFast(at, end, ip + offset, record) : 0;
+    if (n == 0) n = decodeGeneralOne(at, end, bits, ip + offset, record);
+    offset += n;
     count++;
   }
   consumedBytes = offset;
   return count;
+}
+
+// A call of its own: inlined, decodeOne's many live values would crowd the fast path's registers
+// out of the loop (V8 spills them all each iteration).
+function decodeGeneralOne(start: usize, end: usize, mode: u32, ip: u64, out: usize): u32 {
+  return decodeOne(start, end, mode, ip, out);
 }
 
 export function consumed(): u32 {

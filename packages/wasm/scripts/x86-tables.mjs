@@ -20,7 +20,7 @@ export const MAPS = ['one', '0f', '0f38', '0f3a', 'v0f', 'v0f38', 'v0f3a', 'e0f'
 
 // Operand methods (bits 0-4 of an operand word), sizes (bits 5-9) and fixed registers (bits 10-15).
 export const METHODS = ['none', 'E', 'G', 'M', 'R', 'I', 'Is', 'J', 'O', 'A', 'S', 'C', 'D', 'P', 'Q', 'N', 'V', 'W', 'U', 'H', 'B', 'Z', 'X', 'Y', 'XL', 'T', 'L', 'fix'];
-export const SIZES = ['none', 'b', 'w', 'd', 'q', 'dq', 'qq', 't', 'v', 'z', 'y', 'n', 'p', 's', 'x', 'hx', 'qx', 'ox', 'ss', 'sd', 'vw', 'yb', 'yw', 'yd', 'vv', 'vd', 'env', 'fsave', 'fxsave', 'xsave', 'm64b'];
+export const SIZES = ['none', 'b', 'w', 'd', 'q', 'dq', 'qq', 't', 'v', 'z', 'y', 'n', 'p', 's', 'x', 'hx', 'qx', 'ox', 'ss', 'sd', 'vw', 'yb', 'yw', 'yd', 'vv', 'vd', 'env', 'fsave', 'fxsave', 'xsave', 'm64b', 'm384'];
 export const FIXED = ['AL', 'CL', 'DX', 'AX', 'rAX', 'eAX', 'ST0', 'ES', 'CS', 'SS', 'DS', 'FS', 'GS', '1'];
 // Selector kinds (entry kind 2 and up) and how many children each has.
 export const SELECTORS = { reg: 8, mod: 2, rm: 8, p: 4, w: 2, l: 4, mode: 2, osz: 3, asz: 3, rexb: 2 };

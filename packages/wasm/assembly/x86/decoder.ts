@@ -6,7 +6,9 @@
 // All decoder state lives in locals of decodeOne, one function: V8 keeps locals in registers, while
 // module globals cost a memory access each (about 100 per instruction when the state was global, and
 // the decoder ran at half its present speed). Helpers are therefore pure: they take what they need
-// as arguments, and are inlined.
+// as arguments, and are inlined. There are too many such locals for the registers all the same (V8
+// keeps a 480-byte frame), so the common 64-bit forms go through fast.ts first, and the batch loop
+// calls this as a function of its own, whose spills stay out of the loop.
 //
 // The caller guarantees at least PAD readable bytes past `end`: no read is bounds-checked, and an
 // instruction that runs past `end` is reported as truncated afterwards.
@@ -42,8 +44,7 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
   return ((info >> bit) & 1) != 0;
 }
 
-/** Decodes the instruction at start into the record at out; returns its length (at least 1). Inlined into
- * the batch loop of x86.ts: about 10% faster than a call per instruction. */
+/** Decodes the instruction at start into the record at out; returns its length (at least 1). */
 // @ts-ignore: decorator
 @inline export function decodeOne(start: usize, end: usize, mode: u32, ip: u64, out: usize): u32 {
   let p = start;
@@ -218,6 +219,7 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
   }
 
   // Walk the selectors down to a leaf.
+  let mandatory = false; // a K_P selector took F3, F2 or 66 as part of the opcode
   let kind = <u32>(info >> 16) & 15;
   while (kind >= T.K_REG) {
     let child: u32;
@@ -225,7 +227,10 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
       case T.K_REG: child = (modrm >> 3) & 7; break;
       case T.K_MOD: child = (modrm >> 6) == 3 ? 1 : 0; break;
       case T.K_RM: child = modrm & 7; break;
-      case T.K_P: child = vex != 0 ? vpp : rep != 0 ? rep : opsize16 ? 1 : 0; break;
+      case T.K_P:
+        child = vex != 0 ? vpp : rep != 0 ? rep : opsize16 ? 1 : 0;
+        mandatory = vex == 0 && child != 0;
+        break;
       case T.K_W: child = vW; break;
       case T.K_L: child = vL; break;
       case T.K_MODE: child = mode == 64 ? 1 : 0; break;
@@ -256,6 +261,7 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
   let memory = false;
   let branch = false; // a near branch operand waits for the instruction's length
   let flags: u32 = 0;
+  let form: u32 = 0; // O.FM_*
   let size0: u32 = 0; // size of operand 0
   for (let i: u32 = 0; i < 4; i++) {
     const w = <u32>(words >> (16 * i)) & 0xffff;
@@ -278,6 +284,7 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
       }
       case T.M_M: {
         if (mod3) return finish(start, end, p, out, O.ST_INVALID);
+        if (s == T.S_P) form |= O.FM_FAR;
         size = sizeBytes(s, osz, mode, vW, vL);
         memoryOperand(out, i, size, segment, memBase, memIndex, memScale, vex == 2 && dispIs8 ? memDisp * <i64>size : memDisp);
         memory = true;
@@ -332,6 +339,7 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
       }
       case T.M_J: {
         const n: u32 = s == T.S_B ? 1 : osz == 2 ? 2 : 4;
+        if (n == 1) form |= O.FM_SHORT;
         store<u8>(out + i, <u8>O.OK_NEAR_BRANCH, O.O_KINDS);
         branch = true;
         store<u64>(out, immediate(p, n, true), O.O_IMMEDIATE);
@@ -339,6 +347,7 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
         break;
       }
       case T.M_O: {
+        form |= O.FM_MOFFS;
         size = sizeBytes(s, osz, mode, vW, vL);
         memoryOperand(out, i, size, segment, R.R_NONE, R.R_NONE, 1, <i64>immediate(p, asz, false));
         p += asz;
@@ -400,8 +409,11 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
     store<u8>(out, <u8>(evexZ | (evexB != 0 && !mod3 ? O.EV_BROADCAST : 0)), O.O_EVEX);
   }
   if (lock) flags |= O.FL_LOCK;
-  if (vex == 0 && rep == 2) flags |= O.FL_REP;
-  if (vex == 0 && rep == 3) flags |= O.FL_REPNE;
+  if (vex == 0 && rep == 2 && !mandatory) flags |= O.FL_REP;
+  if (vex == 0 && rep == 3 && !mandatory) flags |= O.FL_REPNE;
+  // What the formatter needs to know of the prefixes; the decoder itself has used them up.
+  store<u8>(out, <u8>((segment != 0 ? segment - R.R_ES + 1 : 0) | (opsize16 ? O.PF_OPSIZE : 0) | (addrOverride ? O.PF_ADDRSIZE : 0) | (mandatory ? O.PF_MANDATORY : 0) | (vex == 0 && vW != 0 ? O.PF_REXW : 0)), O.O_PREFIXES);
+  store<u8>(out, <u8>form, O.O_FORM);
   store<u8>(out, <u8>flags, O.O_FLAGS);
   store<u8>(out, <u8>count, O.O_OPERAND_COUNT);
   store<u8>(out, <u8>size0, O.O_OPERAND_SIZE);
@@ -466,7 +478,7 @@ function finish(start: usize, end: usize, p: usize, out: usize, status: u32): u3
   return otherSizeBytes(s, osz, mode, vW, vL);
 }
 
-function otherSizeBytes(s: u32, osz: u32, mode: u32, vW: u32, vL: u32): u32 {
+export function otherSizeBytes(s: u32, osz: u32, mode: u32, vW: u32, vL: u32): u32 {
   switch (s) {
     case T.S_B: case T.S_YB: return 1;
     case T.S_W: case T.S_VW: case T.S_YW: return 2;
@@ -491,6 +503,7 @@ function otherSizeBytes(s: u32, osz: u32, mode: u32, vW: u32, vL: u32): u32 {
     case T.S_FSAVE: return osz == 2 ? 94 : 108;
     case T.S_FXSAVE: return 512;
     case T.S_M64B: return 64;
+    case T.S_M384: return 48;
     default: return 0;
   }
 }
@@ -538,7 +551,7 @@ function vectorBank(s: u32, vL: u32): u32 {
   store<u16>(out, <u16>size, O.O_MEMORY_SIZE);
 }
 
-function fixedRegister(f: u32, osz: u32): u32 {
+export function fixedRegister(f: u32, osz: u32): u32 {
   switch (f) {
     case T.F_AL: return R.R_AL;
     case T.F_CL: return R.R_AL + R.N_CX;
@@ -556,7 +569,7 @@ function fixedRegister(f: u32, osz: u32): u32 {
   return r < R.R_AX ? 1 : r < R.R_EAX ? 2 : r < R.R_RAX ? 4 : 8;
 }
 
-function registerSize(r: u32, mode: u32): u32 {
+export function registerSize(r: u32, mode: u32): u32 {
   if (r < R.R_AX) return 1;
   if (r < R.R_EAX) return 2;
   if (r < R.R_RAX) return 4;

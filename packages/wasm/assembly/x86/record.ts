@@ -21,6 +21,8 @@ export const O_REGISTERS: u32 = 20; // u8 x 4, register id of each register oper
 export const O_DISPLACEMENT: u32 = 24; // i64; moffs and RIP-relative as encoded, not resolved
 export const O_IMMEDIATE: u32 = 32; // u64; a near branch's target, sign-extended immediates sign-extended
 export const O_IMMEDIATE2: u32 = 40; // u16; ENTER's nesting level, a far pointer's selector
+export const O_PREFIXES: u32 = 42; // u8: bits 0-2 the segment prefix (1-6: ES..GS, 0: none), PF_*
+export const O_FORM: u32 = 43; // u8, FM_*: what the formatter tells apart that the operands do not
 
 export const ST_OK: u32 = 0;
 export const ST_INVALID: u32 = 1;
@@ -32,6 +34,15 @@ export const FL_WRITE: u32 = 2;
 export const FL_LOCK: u32 = 4;
 export const FL_REP: u32 = 8; // F3
 export const FL_REPNE: u32 = 16; // F2
+
+export const PF_OPSIZE: u32 = 8; // a 66 prefix
+export const PF_ADDRSIZE: u32 = 16; // a 67 prefix
+export const PF_MANDATORY: u32 = 32; // the 66, F2 or F3 prefix is part of the opcode (not rep, repne, data16)
+export const PF_REXW: u32 = 64;
+
+export const FM_SHORT: u32 = 1; // a near branch with an 8-bit displacement
+export const FM_FAR: u32 = 2; // a far pointer in memory (call far, jmp far, les...)
+export const FM_MOFFS: u32 = 4; // the memory operand is a moffs (A0-A3)
 
 export const EV_ZEROING: u32 = 1;
 export const EV_BROADCAST: u32 = 2;

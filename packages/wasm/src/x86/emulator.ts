@@ -165,7 +165,7 @@ export function emulate(bytes: Uint8Array, cpu: EmulatorCpu, bus: GuestBus): Emu
   for (;;) {
     const status = STATUS[wasm.exports.emulate(block)] ?? 'invalid';
     view = new DataView(wasm.reserve(0).buffer, block, size);
-    const instruction = readRecord(view, E_RECORD, cpu.regs.rip);
+    const instruction = readRecord(view, E_RECORD, cpu.regs.rip, cpu.bitness ?? 64);
     if (status === 'need-read') {
       perform();
       const address = view.getBigUint64(E_REQUEST_ADDRESS, true);

@@ -7,10 +7,11 @@ import { loadWasm } from '../loader.js';
 import { MNEMONICS } from './mnemonics.js';
 import { type DecodedInstruction, RECORD_SIZE, readRecord, recordLength, recordMnemonic, recordStatus, type InstructionStatus } from './record.js';
 
-export type { DecodedInstruction, InstructionStatus, MemoryOperand, Operand } from './record.js';
+export type { DecodedInstruction, InstructionPrefixes, InstructionStatus, MemoryOperand, Operand } from './record.js';
 export type { Mnemonic } from './mnemonics.js';
 export type { Register } from './registers.js';
 export { MNEMONICS } from './mnemonics.js';
+export { formatInstruction, type FormatOptions } from './format.js';
 
 export type Bitness = 16 | 32 | 64;
 
@@ -42,12 +43,14 @@ export class InstructionBatch {
   /** count records of RECORD_SIZE bytes, in the layout of record.ts. */
   readonly records: Uint8Array;
   private readonly ip: bigint;
+  private readonly bitness: Bitness;
 
-  constructor(offset: number, count: number, records: Uint8Array, ip: bigint) {
+  constructor(offset: number, count: number, records: Uint8Array, ip: bigint, bitness: Bitness) {
     this.offset = offset;
     this.count = count;
     this.records = records;
     this.ip = ip;
+    this.bitness = bitness;
   }
 
   length(i: number): number {
@@ -66,7 +69,7 @@ export class InstructionBatch {
   /** The i-th instruction as an object; offsetInBatch: its offset from the batch's first instruction (the sum of the lengths before it). */
   instruction(i: number, offsetInBatch: number): DecodedInstruction {
     const view = new DataView(this.records.buffer, this.records.byteOffset, this.records.byteLength);
-    return readRecord(view, i * RECORD_SIZE, this.ip + BigInt(this.offset + offsetInBatch));
+    return readRecord(view, i * RECORD_SIZE, this.ip + BigInt(this.offset + offsetInBatch), this.bitness);
   }
 }
 
@@ -99,7 +102,7 @@ export function* decodeBatches(code: Uint8Array, options: DecodeOptions): Genera
     const count = wasm.exports.decode(codePtr, length, options.bitness, ip + BigInt(base), outPtr, MAX_RECORDS, final ? 1 : 0);
     records ??= new Uint8Array(Math.min(MAX_RECORDS, code.length) * RECORD_SIZE);
     records.set(memory.subarray(outPtr, outPtr + count * RECORD_SIZE));
-    yield new InstructionBatch(base, count, records.subarray(0, count * RECORD_SIZE), ip);
+    yield new InstructionBatch(base, count, records.subarray(0, count * RECORD_SIZE), ip, options.bitness);
     base += wasm.exports.consumed();
   }
 }

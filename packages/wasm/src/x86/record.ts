@@ -24,12 +24,24 @@ const O_REGISTERS = 20;
 const O_DISPLACEMENT = 24;
 const O_IMMEDIATE = 32;
 const O_IMMEDIATE2 = 40;
+const O_PREFIXES = 42;
+const O_FORM = 43;
 
 const FL_READ = 1;
 const FL_WRITE = 2;
 const FL_LOCK = 4;
 const FL_REP = 8;
 const FL_REPNE = 16;
+
+const PF_SEGMENT = 7;
+const PF_OPSIZE = 8;
+const PF_ADDRSIZE = 16;
+const PF_MANDATORY = 32;
+const PF_REXW = 64;
+const FM_SHORT = 1;
+const FM_FAR = 2;
+const FM_MOFFS = 4;
+const SEGMENTS = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
 
 const OK_REGISTER = 1;
 const OK_MEMORY = 2;
@@ -66,8 +78,22 @@ export type Operand =
   | { readonly kind: 'nearBranch'; readonly target: bigint }
   | { readonly kind: 'farBranch'; readonly selector: number; readonly offset: number };
 
+/** Prefixes as the encoding has them (the decoded fields already account for them). */
+export interface InstructionPrefixes {
+  /** The segment override in effect (in 64-bit mode an FS/GS prefix wins over ES, CS, SS and DS). */
+  readonly segment: Register | null;
+  /** 66 and 67 are present. */
+  readonly operandSize: boolean;
+  readonly addressSize: boolean;
+  /** The 66, F2 or F3 prefix is part of the opcode (as in popcnt or movdqa), not data16, rep or repne. */
+  readonly mandatory: boolean;
+  /** REX.W (legacy encodings only). */
+  readonly rexW: boolean;
+}
+
 export interface DecodedInstruction {
   readonly ip: bigint;
+  readonly bitness: 16 | 32 | 64;
   readonly length: number;
   readonly status: InstructionStatus;
   /** 'invalid' unless status is 'ok'. */
@@ -84,19 +110,28 @@ export interface DecodedInstruction {
   /** EVEX opmask register and zeroing; null without EVEX masking. */
   readonly mask: { readonly register: Register; readonly zeroing: boolean } | null;
   readonly broadcast: boolean;
+  readonly prefixes: InstructionPrefixes;
+  /** The branch displacement is 8 bits (jcc/jmp short). */
+  readonly short: boolean;
+  /** The memory operand is a far pointer (call far, jmp far, les, lds...). */
+  readonly far: boolean;
+  /** The memory operand is a moffs: an address in the instruction without ModRM (A0-A3). */
+  readonly moffs: boolean;
 }
+
+const NO_PREFIXES: InstructionPrefixes = { segment: null, operandSize: false, addressSize: false, mandatory: false, rexW: false };
 
 function register(id: number): Register | null {
   return id === 0 ? null : (REGISTERS[id] as Register);
 }
 
 /** The instruction in the record at byte offset `at` of view. */
-export function readRecord(view: DataView, at: number, ip: bigint): DecodedInstruction {
+export function readRecord(view: DataView, at: number, ip: bigint, bitness: 16 | 32 | 64): DecodedInstruction {
   const u8 = (o: number) => view.getUint8(at + o);
   const status = STATUSES[u8(O_STATUS)];
   const length = u8(O_LENGTH);
   if (status !== 'ok') {
-    return { ip, length, status, mnemonic: 'invalid', operandSize: 0, addressSize: 8, operands: [], memory: null, lock: false, rep: false, repne: false, mask: null, broadcast: false };
+    return { ip, bitness, length, status, mnemonic: 'invalid', operandSize: 0, addressSize: 8, operands: [], memory: null, lock: false, rep: false, repne: false, mask: null, broadcast: false, prefixes: NO_PREFIXES, short: false, far: false, moffs: false };
   }
   const flags = u8(O_FLAGS);
   const memorySize = view.getUint16(at + O_MEMORY_SIZE, true);
@@ -149,8 +184,10 @@ export function readRecord(view: DataView, at: number, ip: bigint): DecodedInstr
     }
   }
   const mask = register(u8(O_MASK));
+  const prefixes = u8(O_PREFIXES);
   return {
     ip,
+    bitness,
     length,
     status,
     mnemonic: MNEMONICS[view.getUint16(at + O_MNEMONIC, true)],
@@ -163,6 +200,16 @@ export function readRecord(view: DataView, at: number, ip: bigint): DecodedInstr
     repne: (flags & FL_REPNE) !== 0,
     mask: mask ? { register: mask, zeroing: (u8(O_EVEX) & 1) !== 0 } : null,
     broadcast: (u8(O_EVEX) & 2) !== 0,
+    prefixes: {
+      segment: (prefixes & PF_SEGMENT) === 0 ? null : SEGMENTS[(prefixes & PF_SEGMENT) - 1],
+      operandSize: (prefixes & PF_OPSIZE) !== 0,
+      addressSize: (prefixes & PF_ADDRSIZE) !== 0,
+      mandatory: (prefixes & PF_MANDATORY) !== 0,
+      rexW: (prefixes & PF_REXW) !== 0,
+    },
+    short: (u8(O_FORM) & FM_SHORT) !== 0,
+    far: (u8(O_FORM) & FM_FAR) !== 0,
+    moffs: (u8(O_FORM) & FM_MOFFS) !== 0,
   };
 }
 
