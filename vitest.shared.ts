@@ -6,12 +6,15 @@ import type { UserWorkspaceConfig } from 'vitest/config';
 
 const root = resolve(import.meta.dirname);
 
-function sourceAliases(): Record<string, string> {
-  const aliases: Record<string, string> = {};
+/** `@isola/<pkg>` → its src/index.ts, and `@isola/<pkg>/testing` → src/testing.ts where there is one. */
+function sourceAliases(): Array<{ find: RegExp; replacement: string }> {
+  const aliases: Array<{ find: RegExp; replacement: string }> = [];
   for (const group of ['packages', 'apps']) {
     for (const dir of readdirSync(join(root, group))) {
       const entry = join(root, group, dir, 'src', 'index.ts');
-      if (existsSync(entry)) aliases[`@isola/${dir}`] = entry;
+      const testing = join(root, group, dir, 'src', 'testing.ts');
+      if (existsSync(testing)) aliases.push({ find: new RegExp(`^@isola/${dir}/testing$`), replacement: testing });
+      if (existsSync(entry)) aliases.push({ find: new RegExp(`^@isola/${dir}$`), replacement: entry });
     }
   }
   return aliases;

@@ -1,6 +1,7 @@
 // Compiled filters under the real kernel: a child started with no JavaScript in it installs the filter
 // and execs busybox, whose shell reports what it could and could not do.
-import { SpawnError, close, pipe2, read, spawn, steps, waitid } from '@isola/sys';
+import { SpawnError, steps } from '@isola/sys';
+import { runCaptured } from '@isola/sys/testing';
 import { describe, expect } from 'vitest';
 import { itNeeds } from '../../../../test/support/requirements.js';
 import type { LinuxSeccomp } from '../spec/types.js';
@@ -14,43 +15,20 @@ const CLONE_NEWNS = 0x00020000;
 const MS_REC = 0x4000;
 const MS_PRIVATE = 0x40000;
 
-function readAll(fd: number): string {
-  const chunks: Buffer[] = [];
-  const buf = Buffer.alloc(4096);
-  for (let n; (n = read(fd, buf)) > 0; ) chunks.push(Buffer.from(buf.subarray(0, n)));
-  return Buffer.concat(chunks).toString();
-}
-
 /**
  * Runs `script` under the profile in a private mount namespace (so a mount the filter failed to stop
  * could not reach the host), with stdout and stderr on a pipe.
  */
 function runUnder(spec: LinuxSeccomp, script: string) {
   const { filter, flags } = compileSeccomp(spec);
-  const [r, w] = pipe2();
-  try {
-    const pid = spawn({
-      namespaces: CLONE_NEWNS,
-      steps: [
-        steps.mountStep(null, '/', null, MS_REC | MS_PRIVATE),
-        steps.dup2Step(w, 1),
-        steps.dup2Step(w, 2),
-        steps.prctlStep(PR_SET_NO_NEW_PRIVS, 1),
-        steps.seccompStep(filter, flags),
-        steps.execveStep('/bin/busybox', ['sh', '-c', script], ['PATH=/bin:/usr/bin']),
-      ],
-    });
-    close(w);
-    const output = readAll(r);
-    return { output, state: waitid({ pid }) };
-  } finally {
-    close(r);
-    try {
-      close(w);
-    } catch {
-      // closed once the child started
-    }
-  }
+  return runCaptured(
+    [
+      steps.prctlStep(PR_SET_NO_NEW_PRIVS, 1),
+      steps.seccompStep(filter, flags),
+      steps.execveStep('/bin/busybox', ['sh', '-c', script], ['PATH=/bin:/usr/bin']),
+    ],
+    { namespaces: CLONE_NEWNS, stderr: true, before: [steps.mountStep(null, '/', null, MS_REC | MS_PRIVATE)] },
+  );
 }
 
 const itRuns = itNeeds({ root: true, files: ['/bin/busybox'] });

@@ -10,33 +10,14 @@ import * as c from '../abi/constants.js';
 import { close, pipe2, read, write } from '../syscalls/files.js';
 import { waitid } from '../syscalls/process.js';
 import { INTERPRETER_HEX } from './interpreter.js';
-import { slot } from './program.js';
+import { type Step, slot } from './program.js';
+import { readAll, runCaptured } from '../testing.js';
 import { READY, SpawnError, spawn, spawnChild } from './spawn.js';
 import * as s from './steps.js';
 
-function readAll(fd: number): string {
-  const chunks: Buffer[] = [];
-  const buf = Buffer.alloc(4096);
-  for (let n; (n = read(fd, buf)) > 0; ) chunks.push(Buffer.from(buf.subarray(0, n)));
-  return Buffer.concat(chunks).toString();
-}
-
 /** Runs steps with the child's stdout on a pipe; returns what it printed and how it ended. */
-function run(steps: ReturnType<typeof s.execveStep>[], namespaces = 0) {
-  const [r, w] = pipe2();
-  try {
-    const pid = spawn({ namespaces, steps: [s.dup2Step(w, 1), ...steps] });
-    close(w);
-    const output = readAll(r);
-    return { output, state: waitid({ pid }) };
-  } finally {
-    close(r);
-    try {
-      close(w);
-    } catch {
-      // already closed
-    }
-  }
+function run(steps: Step[], namespaces = 0) {
+  return runCaptured(steps, { namespaces });
 }
 
 describe('spawn', () => {
