@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { itNeeds } from '../../../../test/support/requirements.js';
 import * as c from '../abi/constants.js';
-import { close, pipe2, read, write } from '../syscalls/files.js';
+import { close, pipe2, write } from '../syscalls/files.js';
 import { waitid } from '../syscalls/process.js';
 import { INTERPRETER_HEX } from './interpreter.js';
 import { type Step, slot } from './program.js';
