@@ -108,17 +108,11 @@ describe('runtime escapes', () => {
     ids.push(id);
     await runContainer({ id, bundle: dir, root, detach: true });
     const init = Number(readFileSync(join(root, id, 'state.json'), 'utf8').match(/"pid":(\d+)/)![1]);
-    const { abi, capabilityMask, close, open, pipe2, setns, spawnChild, steps, waitid, write } = await import('@isola/sys');
+    const { abi, capabilityMask, close, encodeCapabilitySets, open, pipe2, setns, spawnChild, steps, waitid, write } = await import('@isola/sys');
     // The child drops to the container's capabilities, as exec does just before execve: from then on only
     // PR_SET_DUMPABLE 0 keeps the container's processes (whose capabilities now cover the child's) out.
     const caps = capabilityMask(spec.process!.capabilities!.permitted!);
-    const data = Buffer.alloc(24);
-    for (const i of [0, 1]) {
-      data.writeUInt32LE(Number(caps & 0xffffffffn), 4 * i);
-      data.writeUInt32LE(Number(caps >> 32n), 12 + 4 * i);
-    }
-    const header = Buffer.alloc(8);
-    header.writeUInt32LE(abi._LINUX_CAPABILITY_VERSION_3, 0);
+    const { header, data } = encodeCapabilitySets({ effective: caps, permitted: caps, inheritable: 0n });
     const dropCaps = { syscall: 'capset' as const, args: [header, data], describe: 'capset to the container set' };
     const [syncR, syncW] = pipe2();
     const restore = open('/proc/self/ns/pid_for_children', abi.O_RDONLY);

@@ -5,7 +5,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { IsolaError } from '@isola/errors';
-import { abi, capabilityMask, type Step } from '@isola/sys';
+import { abi, capabilityMask, encodeCapabilitySets, type Step } from '@isola/sys';
 import { compileSeccomp } from '../seccomp/index.js';
 import { secureJoin } from '../rootfs/secure-join.js';
 import type { Process, Spec } from '../spec/types.js';
@@ -45,14 +45,11 @@ function capabilitySteps(process: Process): Step[] {
 
 function capsetStep(process: Process): Step {
   const caps = process.capabilities ?? {};
-  const data = Buffer.alloc(24);
-  const sets = [capabilityMask(caps.effective ?? []), capabilityMask(caps.permitted ?? []), capabilityMask(caps.inheritable ?? [])];
-  sets.forEach((mask, i) => {
-    data.writeUInt32LE(Number(mask & 0xffffffffn), 4 * i);
-    data.writeUInt32LE(Number(mask >> 32n), 12 + 4 * i);
+  const { header, data } = encodeCapabilitySets({
+    effective: capabilityMask(caps.effective ?? []),
+    permitted: capabilityMask(caps.permitted ?? []),
+    inheritable: capabilityMask(caps.inheritable ?? []),
   });
-  const header = Buffer.alloc(8);
-  header.writeUInt32LE(abi._LINUX_CAPABILITY_VERSION_3, 0);
   return { syscall: 'capset', args: [header, data], describe: 'capset(effective, permitted, inheritable)' };
 }
 

@@ -3,12 +3,12 @@
 // point creation (prepareRootfs); the steps run in the child, with no JavaScript there.
 import { existsSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
-import { abi, slot, type Step } from '@isola/sys';
+import { abi, makedev, slot, type Step } from '@isola/sys';
 import { readCgroupHost } from '../cgroups/index.js';
 import type { Device, Mount, Spec } from '../spec/types.js';
 import { parseMountOptions, rootfsPropagation } from './options.js';
 import { createMountPoint, secureJoin } from './secure-join.js';
-import { DIR_SLOT, ROOT_SLOT, createInRoot, makedev, mountStep, openInRoot, pinTarget } from './steps.js';
+import { DIR_SLOT, ROOT_SLOT, createInRoot, mountStep, openInRoot, pinTarget } from './steps.js';
 
 export interface RootfsInput {
   spec: Spec;

@@ -54,9 +54,3 @@ export function mountStep(source: string | null, target: string, fstype: string 
   return { syscall: 'mount', args: [source, target, fstype, flags, data], describe };
 }
 
-/** The glibc encoding of a device number (major and minor may exceed 8 bits). */
-export function makedev(major: number, minor: number): bigint {
-  const M = BigInt(major);
-  const m = BigInt(minor);
-  return ((M & 0xfffff000n) << 32n) | ((M & 0xfffn) << 8n) | ((m & 0xffffff00n) << 12n) | (m & 0xffn);
-}

@@ -32,13 +32,19 @@ export function capget(pid = 0): CapabilitySets {
   return sets;
 }
 
-export function capset(sets: CapabilitySets): void {
+/** capset's two arguments, the v3 header and both halves of each set: also what a spawn step passes. */
+export function encodeCapabilitySets(sets: CapabilitySets, pid = 0): { header: Buffer; data: Buffer } {
   const data = Buffer.alloc(2 * s.user_cap_data.size);
   for (const field of FIELDS) {
     data.writeUInt32LE(Number(sets[field] & 0xffffffffn), s.user_cap_data[field]);
     data.writeUInt32LE(Number(sets[field] >> 32n), s.user_cap_data.size + s.user_cap_data[field]);
   }
-  check(libc.capset(header(0), data), 'capset', () => `effective 0x${sets.effective.toString(16)}`);
+  return { header: header(pid), data };
+}
+
+export function capset(sets: CapabilitySets): void {
+  const { header: h, data } = encodeCapabilitySets(sets);
+  check(libc.capset(h, data), 'capset', () => `effective 0x${sets.effective.toString(16)}`);
 }
 
 export function capabilityNames(mask: bigint): c.CapabilityName[] {

@@ -83,12 +83,15 @@ export function mkfifo(path: string, mode = 0o600): void {
   check(libc.mkfifo(path, mode), 'mkfifo', () => q(path));
 }
 
-/** mknod(2); `dev` is the glibc makedev() encoding of major and minor. */
-export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+/** The glibc makedev() encoding of a device number (major and minor may exceed 8 bits). */
+export function makedev(major: number, minor: number): bigint {
   const M = BigInt(major);
   const m = BigInt(minor);
-  const dev = ((M & 0xfffff000n) << 32n) | ((M & 0xfffn) << 8n) | ((m & 0xffffff00n) << 12n) | (m & 0xffn);
-  check(libc.mknod(path, mode, dev), 'mknod', () => `${q(path)}, 0o${mode.toString(8)}, ${major}:${minor}`);
+  return ((M & 0xfffff000n) << 32n) | ((M & 0xfffn) << 8n) | ((m & 0xffffff00n) << 12n) | (m & 0xffn);
+}
+
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  check(libc.mknod(path, mode, makedev(major, minor)), 'mknod', () => `${q(path)}, 0o${mode.toString(8)}, ${major}:${minor}`);
 }
 
 /** Sets an extended attribute on `path` itself, not on what a symlink there points to. */
