@@ -62,6 +62,8 @@ export const libc = {
   accept4: lib.func('accept4', 'int', ['int', 'void *', 'void *', 'int']),
   sendmsg: lib.func('sendmsg', 'long', ['int', 'void *', 'int']),
   recvmsg: lib.func('recvmsg', 'long', ['int', 'void *', 'int']),
+  setsockopt: lib.func('setsockopt', 'int', ['int', 'int', 'int', 'void *', 'uint32']),
+  flock: lib.func('flock', 'int', ['int', 'int']),
   pthread_sigmask: lib.func('pthread_sigmask', 'int', ['int', 'void *', 'void *']),
 };
 

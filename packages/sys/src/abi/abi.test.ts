@@ -66,6 +66,9 @@ function cProgram(): { source: string; expected: Map<string, string> } {
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/file.h>
+#include <netinet/in.h>
+#include <linux/netlink.h>
 #include <sys/ioctl.h>
 #include <net/if.h>
 #include <linux/capability.h>

@@ -79,6 +79,9 @@ export const siginfo = { size: 128, si_signo: 0, si_errno: 4, si_code: 8, si_pid
 /** struct sockaddr_un: the family, then the path (108 bytes). */
 export const sockaddr_un = { size: 110, sun_family: 0, sun_path: 2 } as const satisfies Layout;
 export const msghdr = { size: 56, msg_name: 0, msg_namelen: 8, msg_iov: 16, msg_iovlen: 24, msg_control: 32, msg_controllen: 40, msg_flags: 48 } as const satisfies Layout;
+/** struct sockaddr_nl (netlink) and struct sockaddr_in (the port is big-endian, the address too). */
+export const sockaddr_nl = { size: 12, nl_family: 0, nl_pid: 4, nl_groups: 8 } as const satisfies Layout;
+export const sockaddr_in = { size: 16, sin_family: 0, sin_port: 2, sin_addr: 4 } as const satisfies Layout;
 export const iovec = { size: 16, iov_base: 0, iov_len: 8 } as const satisfies Layout;
 /** struct cmsghdr; the data (one int fd for SCM_RIGHTS) follows at CMSG_DATA = 16. */
 export const cmsghdr = { size: 16, cmsg_len: 0, cmsg_level: 8, cmsg_type: 12 } as const satisfies Layout;

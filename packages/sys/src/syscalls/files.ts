@@ -1,7 +1,8 @@
 // File descriptors: open, read, write, sync, control, close.
+import { constants as osConstants } from 'node:os';
 import * as c from '../abi/constants.js';
 import { check, q } from '../errors.js';
-import { libc } from '../libc.js';
+import { lastErrno, libc } from '../libc.js';
 
 export function open(path: string, flags: number, mode = 0o644): number {
   return check(libc.open(path, flags | c.O_CLOEXEC, mode), 'open', () => q(path));
@@ -104,4 +105,14 @@ export function lgetxattr(path: string, name: string): Buffer {
   const buf = Buffer.alloc(65536);
   const n = Number(check(libc.lgetxattr(path, name, buf, buf.length), 'lgetxattr', () => `${q(path)}, ${q(name)}`));
   return buf.subarray(0, n);
+}
+
+/**
+ * flock(2) on an open file: true when the lock was taken, false when `nonBlocking` and another open file
+ * description holds it. The kernel drops the lock when the holder exits, so a crash leaves no stale lock.
+ */
+export function flock(fd: number, operation: number, nonBlocking = false): boolean {
+  const result = libc.flock(fd, operation | (nonBlocking ? c.LOCK_NB : 0));
+  if (result === -1 && nonBlocking && lastErrno() === osConstants.errno.EWOULDBLOCK) return false;
+  return check(result, 'flock', () => `${fd}, ${operation}`) === 0;
 }

@@ -1,0 +1,10 @@
+export { Networks } from './networks.js';
+export type { NetworkOptions, NetworkContext } from './context.js';
+export { createNetns, removeNetns, withNetns } from './netns/netns.js';
+export type { ContainerRef, ConnectOptions, Endpoint } from './endpoints/connect.js';
+export type { CreateNetworkOptions } from './networks/create.js';
+export { DEFAULT_NETWORK, DEFAULT_BRIDGE } from './networks/create.js';
+export { summarize, type NetworkSummary } from './networks/list.js';
+export type { NetworkRecord, EndpointRecord } from './store/store.js';
+export { parsePortMapping, formatPortMapping, type PortMapping, type Protocol } from './ports/parse.js';
+export { renderHosts, renderResolvConf } from './dns/hosts.js';
