@@ -29,7 +29,11 @@ import Save from './commands/save.js';
 import Start from './commands/start.js';
 import Stop from './commands/stop.js';
 import Tag from './commands/tag.js';
+import VmLogs from './commands/vm/logs.js';
+import VmLs from './commands/vm/ls.js';
+import VmRm from './commands/vm/rm.js';
 import VmRun from './commands/vm/run.js';
+import VmStop from './commands/vm/stop.js';
 import Wait from './commands/wait.js';
 
 export const COMMANDS = {
@@ -63,6 +67,10 @@ export const COMMANDS = {
   start: Start,
   stop: Stop,
   tag: Tag,
+  'vm:logs': VmLogs,
+  'vm:ls': VmLs,
+  'vm:rm': VmRm,
   'vm:run': VmRun,
+  'vm:stop': VmStop,
   wait: Wait,
 };

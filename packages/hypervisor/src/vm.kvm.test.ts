@@ -132,6 +132,8 @@ describe('a VM running the guest kit', () => {
     const { guests } = buildGuests();
     // The PVH guest links at 1 MiB and needs about 1.04 MiB: with 2 MiB it fits, a flat one too.
     await expect(createVm({ memoryMiB: 16, flat: guests.hello.flat, kernel: guests.hello.pvh })).rejects.toMatchObject({ code: 'EVM_CONFIG' });
-    await expect(createVm({ memoryMiB: 16, cpus: 2, flat: guests.hello.flat })).rejects.toMatchObject({ code: 'EVM_CONFIG' });
+    await expect(createVm({ memoryMiB: 16, cpus: 0, flat: guests.hello.flat })).rejects.toMatchObject({ code: 'EVM_CONFIG' });
+    await expect(createVm({ memoryMiB: 16, cpus: 255, flat: guests.hello.flat })).rejects.toMatchObject({ code: 'EVM_CONFIG', message: expect.stringContaining('255 vCPUs: give 1 to 254') });
+    await expect(createVm({ memoryMiB: 16, flat: guests.hello.flat, initrd: new Uint8Array(10) })).rejects.toMatchObject({ code: 'EVM_CONFIG', message: 'an initrd needs a kernel' });
   });
 });

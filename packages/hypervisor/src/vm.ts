@@ -1,29 +1,53 @@
 // The library API: createVm() builds a KVM machine (memory with the hole below 4 GiB, in-kernel irqchip
-// and PIT, a vCPU with its CPUID and boot state, the guest loaded), start() runs each vCPU in a worker
-// thread, wait() resolves with how the guest ended, or rejects with the error that stopped it.
+// and PIT, ACPI tables, N vCPUs with their CPUID, the boot vCPU in its entry state, the guest loaded),
+// start() runs each vCPU in a worker thread, wait() resolves with how the guest ended (the first vCPU
+// to end ends the machine), or rejects with the error that stopped it.
+//
+// SMP: every vCPU but 0 is an application processor that KVM's in-kernel LAPIC holds in wait-for-SIPI
+// until the guest starts it with INIT/SIPI, as on real hardware. Each vCPU thread has its own instance
+// of the legacy port devices (the UART's output of each goes to its own ring, all pumped to the one
+// console); console input goes to vCPU 0's UART, and virtio transports share their state across threads.
 import { readFile } from 'node:fs/promises';
-import { Kvm, type VcpuFd, type VmFd } from '@isola/sys';
+import { Kvm, type Regs, type Sregs, type VcpuFd, type VmFd } from '@isola/sys';
 import { IsolaError } from '@isola/errors';
-import { pvhEntry, realModeEntry, vcpuCpuid, type CpuFeature } from './arch/x86_64/index.js';
+import { planAcpi } from './acpi/build.js';
+import { encodeMpTable } from './acpi/mptable.js';
+import type { VirtioMmioDescriptor } from './acpi/dsdt.js';
+import { linux64Entry, pvhEntry, realModeEntry, vcpuCpuid, type CpuFeature } from './arch/x86_64/index.js';
 import { applyBootPlan, type BootPlan } from './boot/plan.js';
 import { planFlatBoot } from './boot/flat.js';
-import { planPvhBoot } from './boot/pvh.js';
+import { parseElf } from './boot/elf.js';
+import { linuxImageKind, planLinuxBoot } from './boot/linux.js';
+import { findPvhEntry, planPvhBoot } from './boot/pvh.js';
 import { hypervisorError } from './errors.js';
 import { e820Map } from './machine/e820.js';
-import { IDENTITY_MAP_ADDRESS, TSS_ADDRESS } from './machine/layout.js';
+import { IDENTITY_MAP_ADDRESS, MPTABLE_ADDRESS, TSS_ADDRESS } from './machine/layout.js';
 import { GuestMemory } from './machine/memory.js';
 import type { ExitCounts, VcpuEnd } from './vcpu/protocol.js';
 import { ByteRing } from './vcpu/ring.js';
 import { PendingVcpuThread, type VcpuThread } from './vcpu/thread.js';
+import { VirtioDevices } from './devices/virtio/devices.js';
+import type { DiskOptions } from './devices/virtio-blk/disk-spec.js';
+import { ramOf } from './devices/virtio/ram.js';
 
 export type ConsoleSink = ((bytes: Uint8Array) => void) | NodeJS.WritableStream;
 
 export interface VmOptions {
   memoryMiB: number;
-  /** Only 1 for now. */
+  /** vCPUs, 1 to 255 (default 1); vCPU 0 boots, the others wait for INIT/SIPI. */
   cpus?: number;
-  /** An ELF kernel with a PVH entry note: a path or its bytes. */
+  /** A Linux kernel (ELF vmlinux or bzImage) or an ELF with a PVH entry note: a path or its bytes. */
   kernel?: string | Uint8Array;
+  /**
+   * How to enter an ELF kernel: 'pvh' through its XEN_ELFNOTE_PHYS32_ENTRY note, 'linux64' through
+   * Linux's 64-bit boot protocol (boot_params). Default: PVH when the note is there. A bzImage is
+   * always entered through its 64-bit entry.
+   */
+  boot?: 'pvh' | 'linux64';
+  /** An initial ramdisk for Linux: a path or its bytes. */
+  initrd?: string | Uint8Array;
+  /** ACPI tables (RSDP, XSDT, FADT, MADT, DSDT); on by default, off for guests that want none. */
+  acpi?: boolean;
   /** A flat binary started in real mode at 0x8000 (test guests). */
   flat?: string | Uint8Array;
   cmdline?: string;
@@ -35,11 +59,20 @@ export interface VmOptions {
   hideCpuFeatures?: CpuFeature[];
   /** Called for each instruction KVM could not emulate and isola's emulator executed. */
   onEmulated?(instruction: string): void;
+  /** Virtio-blk disks (qcow2 or raw images), one virtio-mmio transport each, in this order. */
+  disks?: DiskOptions[];
+  /** A virtio-rng device fed from the host's crypto RNG (after the disks). */
+  rng?: boolean;
+  /** A virtio device stopped serving until the guest resets it (DEVICE_NEEDS_RESET), and why. */
+  onDeviceError?(device: string, reason: string): void;
 }
 
 /** How a guest ended without an error. */
 export type VmExit = Exclude<VcpuEnd, { reason: 'error' }>;
 export type VmState = 'created' | 'running' | 'paused' | 'ended';
+
+/** 8-bit APIC IDs, 0xff being broadcast; the MP table gives the I/O APIC the ID after the last vCPU. */
+export const MAX_CPUS = 254;
 
 async function bytesOf(source: string | Uint8Array): Promise<Uint8Array> {
   if (typeof source !== 'string') return source;
@@ -53,31 +86,39 @@ async function bytesOf(source: string | Uint8Array): Promise<Uint8Array> {
 export class Vm {
   readonly #kvm: Kvm;
   readonly #vm: VmFd;
-  readonly #vcpu: VcpuFd;
+  readonly #vcpus: VcpuFd[];
   readonly #memory: GuestMemory;
   readonly #options: VmOptions;
-  readonly #pending: PendingVcpuThread;
-  readonly #console = new ByteRing();
-  #thread: VcpuThread | undefined;
+  readonly #pending: PendingVcpuThread[];
+  /** One console ring per vCPU thread: a ring has one producer. */
+  readonly #consoles: ByteRing[];
+  #threads: VcpuThread[] = [];
   #state: VmState = 'created';
   #result: Promise<VmExit> | undefined;
   #counts: ExitCounts | undefined;
+  readonly #devices: VirtioDevices | undefined;
 
   /** @internal use createVm */
-  constructor(kvm: Kvm, vm: VmFd, vcpu: VcpuFd, memory: GuestMemory, options: VmOptions, pending: PendingVcpuThread) {
+  constructor(kvm: Kvm, vm: VmFd, vcpus: VcpuFd[], memory: GuestMemory, options: VmOptions, pending: PendingVcpuThread[], devices?: VirtioDevices) {
+    this.#devices = devices;
     this.#pending = pending;
     this.#kvm = kvm;
     this.#vm = vm;
-    this.#vcpu = vcpu;
+    this.#vcpus = vcpus;
     this.#memory = memory;
     this.#options = options;
+    this.#consoles = vcpus.map(() => new ByteRing());
   }
 
   get state(): VmState {
     return this.#state;
   }
 
-  /** Exit counts of the vCPU, once it has ended. */
+  get cpus(): number {
+    return this.#vcpus.length;
+  }
+
+  /** Exit counts of all vCPUs together, once the VM has ended. */
   get counts(): ExitCounts | undefined {
     return this.#counts;
   }
@@ -93,30 +134,49 @@ export class Vm {
     this.#state = 'running';
     const sink = this.#options.console;
     const write = typeof sink === 'function' ? sink : sink ? (bytes: Uint8Array) => void sink.write(bytes) : () => {};
-    const pumped = this.#console.pump(write);
-    try {
-      this.#thread = await this.#pending.start({
-        vcpu: this.#vcpu,
-        vmFd: this.#vm.fd,
-        mmapSize: this.#kvm.getVcpuMmapSize(),
-        memory: this.#memory.describe(),
-        platform: { debugExit: this.#options.debugExit ?? true },
-        console: this.#console.buffer,
-        onEmulated: this.#options.onEmulated,
-      });
-    } catch (error) {
-      this.#console.close();
+    const pumped = Promise.all(this.#consoles.map((ring) => ring.pump(write)));
+    const drain = async () => {
+      for (const ring of this.#consoles) ring.close();
       await pumped;
+    };
+    this.#devices?.start();
+    const started = await Promise.allSettled(
+      this.#vcpus.map((vcpu, i) =>
+        this.#pending[i]!.start({
+          vcpu,
+          vmFd: this.#vm.fd,
+          mmapSize: this.#kvm.getVcpuMmapSize(),
+          memory: this.#memory.describe(),
+          platform: { debugExit: this.#options.debugExit ?? true, virtio: this.#devices?.slots },
+          console: this.#consoles[i]!.buffer,
+          onEmulated: this.#options.onEmulated,
+        }),
+      ),
+    );
+    this.#threads = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(this.#threads.map((t) => t.stop()));
+      await drain();
+      await this.#devices?.stop().catch(() => {});
       this.#close();
-      throw error;
+      throw failed.reason;
     }
-    this.#result = this.#thread.ended.then(async ({ end, counts }) => {
-      this.#counts = counts;
-      // The worker wrote its last byte before it ended: drain, then let go of the machine.
-      this.#console.close();
-      await pumped;
+    // The first vCPU to end ends the machine: the others are stopped, and its end is the VM's.
+    const first = Promise.race(this.#threads.map((t) => t.ended));
+    this.#result = first.then(async ({ end }) => {
+      const results = await Promise.all(this.#threads.map((t) => t.stop()));
+      this.#counts = results.reduce<ExitCounts>(
+        (sum, { counts }) => ({ io: sum.io + counts.io, mmio: sum.mmio + counts.mmio, intr: sum.intr + counts.intr, emulated: sum.emulated + counts.emulated, other: sum.other + counts.other }),
+        { io: 0, mmio: 0, intr: 0, emulated: 0, other: 0 },
+      );
+      // The workers wrote their last bytes before they ended: drain, then let go of the machine.
+      await drain();
+      // Devices finish what is in flight (it points into guest memory) and close their images first.
+      const closed = await this.#devices?.stop().then(() => undefined, (error: unknown) => error);
       this.#close();
       if (end.reason === 'error') throw new IsolaError(end.code, end.message, { details: end.details });
+      if (closed) throw closed;
       return end;
     });
     // wait() may never be called; an unobserved rejection must not crash the process.
@@ -131,55 +191,79 @@ export class Vm {
 
   async pause(): Promise<void> {
     if (this.#state !== 'running') return;
-    await this.#thread!.pause();
+    await Promise.all(this.#threads.map((t) => t.pause()));
     if (this.#state === 'running') this.#state = 'paused';
   }
 
   resume(): void {
     if (this.#state !== 'paused') return;
-    this.#thread!.resume();
+    for (const t of this.#threads) t.resume();
     this.#state = 'running';
   }
 
-  /** Stops the vCPU wherever it is (also while paused or sleeping in HLT), and ends the VM. */
+  /** Stops every vCPU wherever it is (also while paused, sleeping in HLT or waiting for SIPI), and ends the VM. */
   async stop(): Promise<VmExit> {
     if (this.#state === 'created') {
-      await this.#pending.cancel();
+      await Promise.all(this.#pending.map((p) => p.cancel()));
+      await this.#devices?.stop();
       this.#close();
       return { reason: 'stopped' };
     }
-    if (this.#state !== 'ended') await this.#thread!.stop();
+    if (this.#state !== 'ended') await Promise.all(this.#threads.map((t) => t.stop()));
     return this.wait();
   }
 
-  /** Bytes for the guest's serial port, as if typed at its console. */
+  /** Each vCPU's registers, for debugging: only while paused, when no KVM_RUN holds the vCPUs. */
+  registers(): { regs: Regs; sregs: Sregs }[] {
+    if (this.#state !== 'paused') throw hypervisorError('EVM_STATE', `registers can be read while the VM is paused, not ${this.#state}`, {});
+    return this.#vcpus.map((vcpu) => ({ regs: vcpu.getRegs(), sregs: vcpu.getSregs() }));
+  }
+
+  /** Bytes for the guest's serial port (vCPU 0's UART), as if typed at its console. */
   input(bytes: Uint8Array | string): void {
     if (this.#state !== 'running' && this.#state !== 'paused') throw hypervisorError('EVM_STATE', `cannot send input to a VM that is ${this.#state}`, {});
-    this.#thread!.input(typeof bytes === 'string' ? new Uint8Array(Buffer.from(bytes)) : bytes);
+    this.#threads[0]!.input(typeof bytes === 'string' ? new Uint8Array(Buffer.from(bytes)) : bytes);
   }
 
   #close(): void {
     if (this.#state === 'ended') return;
     this.#state = 'ended';
-    this.#vcpu.close();
+    for (const vcpu of this.#vcpus) vcpu.close();
     this.#vm.close();
     this.#kvm.close();
     this.#memory.close();
   }
 }
 
+/** How an ELF or bzImage kernel is entered, from its bytes and the caller's preference. */
+function kernelBootPath(image: Uint8Array, options: VmOptions, name: string): 'pvh' | 'linux64' {
+  if (options.boot) return options.boot;
+  if (linuxImageKind(image) !== 'elf') return 'linux64';
+  try {
+    findPvhEntry(image, parseElf(image, name), name);
+    return 'pvh';
+  } catch (error) {
+    // No PVH note: Linux's 64-bit entry; any other problem with the ELF is the caller's to hear.
+    if (error instanceof IsolaError && error.code === 'EPVH_NO_ENTRY') return 'linux64';
+    throw error;
+  }
+}
+
 export async function createVm(options: VmOptions): Promise<Vm> {
-  if ((options.cpus ?? 1) !== 1) throw hypervisorError('EVM_CONFIG', `${options.cpus} vCPUs: only 1 is supported so far`, { cpus: options.cpus });
-  if (!options.kernel === !options.flat) throw hypervisorError('EVM_CONFIG', 'give exactly one of kernel (a PVH ELF) or flat (a flat binary)', {});
+  const cpus = options.cpus ?? 1;
+  if (!Number.isInteger(cpus) || cpus < 1 || cpus > MAX_CPUS) throw hypervisorError('EVM_CONFIG', `${options.cpus} vCPUs: give 1 to ${MAX_CPUS}`, { cpus: options.cpus });
+  if (!options.kernel === !options.flat) throw hypervisorError('EVM_CONFIG', 'give exactly one of kernel (a Linux kernel or PVH ELF) or flat (a flat binary)', {});
+  if (options.initrd && !options.kernel) throw hypervisorError('EVM_CONFIG', 'an initrd needs a kernel', {});
   if (!Number.isInteger(options.memoryMiB) || options.memoryMiB < 2) {
     throw hypervisorError('EVM_CONFIG', `memoryMiB ${options.memoryMiB}: must be a whole number of MiB, at least 2`, { memoryMiB: options.memoryMiB });
   }
-  // The vCPU thread loads while the machine is built.
-  const pending = new PendingVcpuThread();
-  const cleanup: (() => void)[] = [() => void pending.cancel()];
+  // The vCPU threads load while the machine is built.
+  const pending = Array.from({ length: cpus }, () => new PendingVcpuThread());
+  const cleanup: (() => void)[] = pending.map((p) => () => void p.cancel());
   try {
     const image = await bytesOf((options.kernel ?? options.flat)!);
     const name = typeof (options.kernel ?? options.flat) === 'string' ? ((options.kernel ?? options.flat) as string) : 'kernel image';
+    const initrd = options.initrd ? await bytesOf(options.initrd) : undefined;
     const kvm = Kvm.open();
     cleanup.push(() => kvm.close());
     const vm = kvm.createVm();
@@ -195,20 +279,41 @@ export async function createVm(options: VmOptions): Promise<Vm> {
       vm.setUserMemoryRegion({ slot, guestPhysAddr: region.guestAddress, memorySize: region.size, userspaceAddr: region.hostAddress }),
     );
     const isRam = (address: number, size: number) => memory.find(address, size) !== undefined;
-    const plan: BootPlan = options.kernel
-      ? planPvhBoot(image, { cmdline: options.cmdline, memmap: e820Map(memory.regions), isRam, name })
-      : planFlatBoot(image, { isRam });
+    const devices = await VirtioDevices.create(vm, ramOf(memory), { disks: options.disks, rng: options.rng, onDeviceError: options.onDeviceError });
+    cleanup.push(() => void devices.stop().catch(() => {}));
+    // Virtio-mmio transports the machine has, as the DSDT describes them.
+    const virtioMmio: VirtioMmioDescriptor[] = devices.descriptors;
+    const acpi = options.acpi === false ? undefined : planAcpi({ cpus, virtio: virtioMmio });
+    const memmap = e820Map(memory.regions);
+    const rsdpAddress = acpi?.rsdpAddress;
+    const plan: BootPlan = !options.kernel
+      ? planFlatBoot(image, { isRam })
+      : kernelBootPath(image, options, name) === 'pvh'
+        ? planPvhBoot(image, { cmdline: options.cmdline, memmap, isRam, name, rsdpAddress })
+        : planLinuxBoot(image, { cmdline: options.cmdline, memmap, isRam, name, rsdpAddress, initrd, initrdName: typeof options.initrd === 'string' ? options.initrd : undefined });
+    if (initrd && plan.entry.mode !== 'linux64') throw hypervisorError('EVM_CONFIG', `${name}: an initrd needs Linux's 64-bit boot protocol (boot: 'linux64'); PVH start_info modules are not supported`, {});
+    if (acpi) plan.writes.push(...acpi.writes);
+    // The MP table too, for guests booted with acpi=off; flat test binaries get neither.
+    if (options.kernel) plan.writes.push({ address: MPTABLE_ADDRESS, bytes: encodeMpTable(MPTABLE_ADDRESS, cpus), what: 'MP table' });
     applyBootPlan(plan, memory);
-    const vcpu = vm.createVcpu(0);
-    cleanup.push(() => vcpu.close());
-    vcpu.setCpuid2(vcpuCpuid(kvm.getSupportedCpuid(), { apicId: 0, hide: options.hideCpuFeatures }));
+    const supported = kvm.getSupportedCpuid();
+    const vcpus: VcpuFd[] = [];
+    for (let id = 0; id < cpus; id++) {
+      const vcpu = vm.createVcpu(id);
+      cleanup.push(() => vcpu.close());
+      vcpu.setCpuid2(vcpuCpuid(supported, { apicId: id, hide: options.hideCpuFeatures }));
+      vcpus.push(vcpu);
+    }
+    const bsp = vcpus[0]!;
     const entry =
       plan.entry.mode === 'real'
-        ? realModeEntry(vcpu.getRegs(), vcpu.getSregs(), plan.entry.rip)
-        : pvhEntry(vcpu.getRegs(), vcpu.getSregs(), plan.entry.rip, plan.entry.startInfo);
-    vcpu.setSregs(entry.sregs);
-    vcpu.setRegs(entry.regs);
-    return new Vm(kvm, vm, vcpu, memory, options, pending);
+        ? realModeEntry(bsp.getRegs(), bsp.getSregs(), plan.entry.rip)
+        : plan.entry.mode === 'pvh'
+          ? pvhEntry(bsp.getRegs(), bsp.getSregs(), plan.entry.rip, plan.entry.startInfo)
+          : linux64Entry(bsp.getRegs(), bsp.getSregs(), plan.entry.rip, plan.entry.bootParams, plan.entry.cr3, plan.entry.stack);
+    bsp.setSregs(entry.sregs);
+    bsp.setRegs(entry.regs);
+    return new Vm(kvm, vm, vcpus, memory, options, pending, devices);
   } catch (error) {
     for (const undo of cleanup.reverse()) undo();
     throw error;

@@ -67,6 +67,10 @@ static void finish(u8 status) {
 	for (;;) __asm__ volatile("hlt");
 }
 
+#if defined(GUEST_VIRTIO) || defined(GUEST_VBLKBENCH)
+#include "virtio.c"
+#endif
+
 static void report_start_info(const struct hvm_start_info *si) {
 	if (si->magic != 0x336ec578) {
 		print("bad start_info magic ");
@@ -139,6 +143,10 @@ void guest_main(const struct hvm_start_info *start_info) {
 #elif defined(GUEST_MMIO)
 	for (u32 i = 0; i < BENCH_EXITS; i++) *BENCH_MMIO = i;
 	print("done\n");
+#elif defined(GUEST_VIRTIO)
+	virtio_test();
+#elif defined(GUEST_VBLKBENCH)
+	virtio_bench();
 #elif defined(GUEST_RESET)
 	print("resetting\n");
 	outb(0x64, 0xfe);

@@ -17,7 +17,8 @@ export interface ProgramHeader {
   type: number;
   flags: number;
   offset: number;
-  virtualAddress: number;
+  /** A kernel's virtual addresses lie above 2^53: kept exact as a bigint, and not used for loading. */
+  virtualAddress: bigint;
   physicalAddress: number;
   fileSize: number;
   memorySize: number;
@@ -75,7 +76,7 @@ export function parseElf(bytes: Uint8Array, name = 'kernel image'): ElfImage {
       type: r.u32(at, `p_type of program header ${index}`),
       flags: r.u32(at + 4, `p_flags of program header ${index}`),
       offset: r.u64(at + 8, `p_offset of program header ${index}`),
-      virtualAddress: r.u64(at + 16, `p_vaddr of program header ${index}`),
+      virtualAddress: r.u64n(at + 16, `p_vaddr of program header ${index}`),
       physicalAddress: r.u64(at + 24, `p_paddr of program header ${index}`),
       fileSize: r.u64(at + 32, `p_filesz of program header ${index}`),
       memorySize: r.u64(at + 40, `p_memsz of program header ${index}`),

@@ -38,6 +38,12 @@ export class LeReader {
     return this.#view.getUint32(at, true);
   }
 
+  /** A 64-bit field as a bigint: virtual addresses (0xffffffff81000000) do not fit a number. */
+  u64n(at: number, field: string): bigint {
+    this.#check(at, 8, field);
+    return this.#view.getBigUint64(at, true);
+  }
+
   /** A 64-bit field as a number; values past 2^53 are errors (no guest address is that large). */
   u64(at: number, field: string): number {
     this.#check(at, 8, field);

@@ -4,10 +4,11 @@
 // and the memory map. planPvhBoot is pure: it returns what to write where and how to enter.
 import { hex, hypervisorError } from '../errors.js';
 import type { E820Entry } from '../machine/e820.js';
-import { CMDLINE_ADDRESS, CMDLINE_MAX, HIGH_MEMORY_START, PVH_START_INFO_ADDRESS } from '../machine/layout.js';
-import { type ElfImage, PT_LOAD, parseElf, parseNotes } from './elf.js';
+import { CMDLINE_ADDRESS, CMDLINE_MAX, PVH_START_INFO_ADDRESS } from '../machine/layout.js';
+import { type ElfImage, parseElf, parseNotes } from './elf.js';
 import { LeReader, LeWriter } from './endian.js';
 import type { BootPlan } from './plan.js';
+import { planSegments } from './segments.js';
 
 export const XEN_ELFNOTE_PHYS32_ENTRY = 18;
 export const HVM_START_MAGIC = 0x336e_c578;
@@ -84,23 +85,7 @@ export function planPvhBoot(image: Uint8Array, options: PvhOptions): BootPlan {
   const elf = parseElf(image, name);
   const entry = findPvhEntry(image, elf, name);
   const plan: BootPlan = { writes: [], zeroes: [], entry: { mode: 'pvh', rip: entry, startInfo: PVH_START_INFO_ADDRESS } };
-  for (const ph of elf.programHeaders) {
-    if (ph.type !== PT_LOAD || ph.memorySize === 0) continue;
-    const start = ph.physicalAddress;
-    const end = start + ph.memorySize;
-    if (!options.isRam(start, ph.memorySize)) {
-      throw hypervisorError('EBOOT_TOO_LARGE', `${name}: PT_LOAD ${ph.index} at [${hex(start)}, ${hex(end)}) does not fit in guest RAM (give the VM more memory)`, {
-        index: ph.index,
-        start,
-        end,
-      });
-    }
-    if (start < HIGH_MEMORY_START) {
-      throw hypervisorError('EBOOT_OVERLAP', `${name}: PT_LOAD ${ph.index} at ${hex(start)} lies below 1 MiB, where the boot structures are`, { index: ph.index, start });
-    }
-    plan.writes.push({ address: start, bytes: image.subarray(ph.offset, ph.offset + ph.fileSize), what: `PT_LOAD ${ph.index}` });
-    if (ph.memorySize > ph.fileSize) plan.zeroes.push({ address: start + ph.fileSize, length: ph.memorySize - ph.fileSize });
-  }
+  planSegments(image, elf, plan, options.isRam, name);
   const memmapAddress = PVH_START_INFO_ADDRESS + START_INFO_SIZE;
   plan.writes.push({
     address: PVH_START_INFO_ADDRESS,

@@ -14,7 +14,7 @@ export const VIRTIO_MMIO_BASE = 0xd000_0000;
 
 /** The GDT the boot paths describe (the vCPU's hidden segment state is set directly, but a guest may reload it). */
 export const BOOT_GDT_ADDRESS = 0x500;
-export const BOOT_IDT_ADDRESS = 0x520;
+export const BOOT_IDT_ADDRESS = 0x540;
 /** hvm_start_info, followed by its memory map. */
 export const PVH_START_INFO_ADDRESS = 0x6000;
 /** Flat test binaries load and start here, in real mode with CS = 0. */
@@ -22,6 +22,17 @@ export const FLAT_LOAD_ADDRESS = 0x8000;
 /** The kernel command line (NUL-terminated) gets 64 KiB. */
 export const CMDLINE_ADDRESS = 0x2_0000;
 export const CMDLINE_MAX = 0x1_0000;
+/** The MP floating pointer and table (for guests that look for one), in the EBDA's first KiB. */
+export const MPTABLE_ADDRESS = 0x9_fc00;
+/** ACPI tables: the RSDP first (where a BIOS-area scan finds it), then the others, below 1 MiB. */
+export const ACPI_TABLES_ADDRESS = 0xe_0000;
+export const ACPI_TABLES_END = 0x10_0000;
+/** Linux's 64-bit boot protocol: boot_params (the zero page) here, its page tables and GDT next to it. */
+export const ZERO_PAGE_ADDRESS = 0x7000;
+/** The Linux boot path's identity-mapped page tables: PML4, PDPT, then four page directories. */
+export const BOOT_PAGE_TABLES_ADDRESS = 0x9000;
+/** Where the stack of the 64-bit Linux entry starts (grows down, below the page tables). */
+export const BOOT_STACK_ADDRESS = 0x8ff0;
 /** The extended BIOS data area starts here in PC memory maps: RAM below it is free for the guest. */
 export const EBDA_START = 0x9_fc00;
 /** The first byte above the legacy VGA/BIOS area. */

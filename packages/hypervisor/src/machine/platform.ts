@@ -6,10 +6,13 @@ import { DEBUG_EXIT_PORT, DEBUG_EXIT_PORT_COUNT, DebugExit } from '../devices/de
 import { I8042, I8042_DATA_PORT } from '../devices/i8042/device.js';
 import { Rtc, RTC_PORT, RTC_PORT_COUNT } from '../devices/rtc/device.js';
 import { SERIAL_IRQ, SERIAL_PORT, SERIAL_PORT_COUNT, Serial } from '../devices/serial/device.js';
+import { MmioTransport, type VirtioMmioSlot } from '../devices/virtio/transport.js';
 
 export interface PlatformConfig {
   /** Give the guest the debug-exit port at 0x501 (test guests). */
   debugExit: boolean;
+  /** Virtio-mmio transports: their registers are handled on this thread, their queues elsewhere. */
+  virtio?: VirtioMmioSlot[];
 }
 
 export interface PlatformHooks {
@@ -35,5 +38,6 @@ export function buildPlatform(config: PlatformConfig, hooks: PlatformHooks): Pla
   if (config.debugExit) pio.register(DEBUG_EXIT_PORT, DEBUG_EXIT_PORT_COUNT, new DebugExit(hooks.exit));
   pio.register(I8042_DATA_PORT, 5, new I8042(hooks.reset));
   pio.register(RTC_PORT, RTC_PORT_COUNT, new Rtc());
+  for (const slot of config.virtio ?? []) mmio.register(slot.base, slot.size, new MmioTransport(slot));
   return { pio, mmio, serial };
 }

@@ -44,7 +44,7 @@ export class VcpuRunner {
       while (!this.#end) {
         // A command set while this thread was busy in JS: its kick's immediate_exit makes the next
         // KVM_RUN return at once, and it is handled there.
-        this.#handle(this.#vcpu.run());
+        this.#handle(this.#runOnce());
       }
     } catch (error) {
       const e = error instanceof IsolaError ? error : hypervisorError('EVCPU_THREAD', `vCPU ${this.#vcpu.id}: ${(error as Error).message}`, {}, error);
@@ -53,7 +53,22 @@ export class VcpuRunner {
     return this.#end!;
   }
 
-  #handle(exit: VcpuExit): void {
+  /**
+   * One KVM_RUN. An application processor waits for INIT/SIPI inside KVM_RUN; when they arrive, KVM
+   * returns EAGAIN once (arch/x86/kvm/x86.c, the KVM_MP_STATE_UNINITIALIZED case) and the VMM runs it
+   * again, as QEMU does.
+   */
+  #runOnce(): VcpuExit | undefined {
+    try {
+      return this.#vcpu.run();
+    } catch (error) {
+      if (error instanceof IsolaError && error.code === 'EAGAIN') return undefined;
+      throw error;
+    }
+  }
+
+  #handle(exit: VcpuExit | undefined): void {
+    if (!exit) return;
     switch (exit.kind) {
       case 'io': {
         this.counts.io++;

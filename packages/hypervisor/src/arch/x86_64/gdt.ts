@@ -59,3 +59,15 @@ export function encodeGdt(entries: readonly Descriptor[]): Uint8Array {
   entries.forEach((d, i) => view.setBigUint64(i * 8, encodeDescriptor(d), true));
   return out;
 }
+
+/**
+ * The GDT of Linux's 64-bit boot protocol (boot.rst): __BOOT_CS at 0x10 (64-bit code) and __BOOT_DS
+ * at 0x18 (flat data), both 4 GiB; a busy 64-bit TSS at 0x20 for TR, which VM entry requires.
+ */
+export const LINUX64_GDT: readonly Descriptor[] = [
+  { base: 0, limit: 0, access: 0, flags: 0 },
+  { base: 0, limit: 0, access: 0, flags: 0 },
+  { base: 0, limit: 0xfffff, access: 0x9b, flags: 0xa },
+  { base: 0, limit: 0xfffff, access: 0x93, flags: 0xc },
+  { base: 0, limit: 0x67, access: 0x8b, flags: 0 },
+];

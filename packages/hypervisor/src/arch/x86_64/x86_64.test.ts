@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CpuidEntry, Regs, Segment, Sregs } from '@isola/sys';
-import { encodeDescriptor, PVH_GDT, segmentOf } from './gdt.js';
-import { pvhEntry, realModeEntry } from './modes.js';
+import { encodeDescriptor, LINUX64_GDT, PVH_GDT, segmentOf } from './gdt.js';
+import { linux64Entry, pvhEntry, realModeEntry } from './modes.js';
+import { identityMap4G } from './paging.js';
 import { vcpuCpuid } from './cpuid.js';
 
 const seg: Segment = { base: 0xffff0000n, limit: 0xffff, selector: 0xf000, type: 11, present: true, dpl: 0, db: false, s: true, l: false, g: false, avl: false, unusable: false };
@@ -62,5 +63,36 @@ describe('vcpuCpuid', () => {
     expect(out[1]!.edx).toBe(0);
     expect(out[2]!.edx).toBe(3);
     expect(supported[0]!.ebx).toBe(0x00ff0800); // the input is left alone
+  });
+});
+
+describe("Linux's 64-bit boot protocol entry", () => {
+  it('is long mode with paging at cr3, __BOOT_CS 0x10 64-bit code, __BOOT_DS 0x18, IF clear, RSI = boot_params', () => {
+    const { regs, sregs } = linux64Entry(resetRegs, resetSregs, 0x1000200, 0x7000, 0x9000, 0x8ff0);
+    expect(regs).toMatchObject({ rip: 0x1000200n, rsi: 0x7000n, rsp: 0x8ff0n, rflags: 2n, rbp: 0n, rdi: 0n, rbx: 0n });
+    expect(sregs.cr0 & 0x80000001n).toBe(0x80000001n);
+    expect(sregs.cr4 & 0x20n).toBe(0x20n); // PAE
+    expect(sregs.efer).toBe(0x500n); // LME | LMA
+    expect(sregs.cr3).toBe(0x9000n);
+    expect(sregs.cs).toMatchObject({ selector: 0x10, l: true, db: false, present: true, type: 11 });
+    for (const s of [sregs.ds, sregs.es, sregs.ss]) expect(s).toMatchObject({ selector: 0x18, base: 0n, limit: 0xffffffff, type: 3 });
+    expect(sregs.tr).toMatchObject({ selector: 0x20, type: 11, s: false });
+    expect(sregs.gdt).toEqual({ base: 0x500n, limit: 39 });
+    expect(encodeDescriptor(LINUX64_GDT[2]!)).toBe(0x00af9b000000ffffn);
+    expect(encodeDescriptor(LINUX64_GDT[3]!)).toBe(0x00cf93000000ffffn);
+  });
+
+  it('identity-maps 4 GiB in 2 MiB pages: PML4 → PDPT → four page directories', () => {
+    const t = identityMap4G(0x9000);
+    const v = new DataView(t.buffer);
+    expect(t.length).toBe(6 * 4096);
+    expect(v.getBigUint64(0, true)).toBe(0xa003n);
+    expect(v.getBigUint64(8, true)).toBe(0n);
+    expect([0, 1, 2, 3].map((i) => v.getBigUint64(4096 + 8 * i, true))).toEqual([0xb003n, 0xc003n, 0xd003n, 0xe003n]);
+    expect(v.getBigUint64(4096 + 32, true)).toBe(0n);
+    expect(v.getBigUint64(2 * 4096, true)).toBe(0x83n);
+    expect(v.getBigUint64(2 * 4096 + 8, true)).toBe(0x200083n);
+    expect(v.getBigUint64(5 * 4096 + 511 * 8, true)).toBe(0xffe00083n);
+    expect(() => identityMap4G(0x9001)).toThrow(RangeError);
   });
 });

@@ -1,0 +1,70 @@
+// The process that holds a detached VM (`isola vm run -d`): started by startDetachedVm, in its own
+// session, it builds and runs the VM, appends the serial output to console.log and records in
+// state.json when the VM runs and how it ended. It tells the starting CLI "running" or the error
+// through fd 3, then closes it. SIGTERM or SIGINT is a power-off request: the vCPUs are stopped and
+// the end recorded; `isola vm stop` sends SIGKILL if that takes too long. One Node process per
+// detached VM: it runs the vCPU worker threads, so it cannot be a small assembly monitor like a
+// container's.
+//
+//   node monitor.js <root> <id>
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { IsolaError } from '@isola/errors';
+import { createVm, type VmExit } from '../vm.js';
+import { procStartTime } from './observe.js';
+import { bootId, type VmRecord, VmStore } from './store.js';
+
+const READY_FD = 3;
+
+function report(message: { ok: true } | { error: { code: string; message: string } }): void {
+  try {
+    writeSync(READY_FD, `${JSON.stringify(message)}\n`);
+    closeSync(READY_FD);
+  } catch {
+    // the CLI went away: nobody to tell
+  }
+}
+
+function describeEnd(end: VmExit): string {
+  return end.reason === 'exit' ? `exit ${end.status}` : end.reason;
+}
+
+const [root, id] = process.argv.slice(2);
+const store = new VmStore(root);
+const config = store.config(id!);
+const record: VmRecord = { status: 'starting', pid: process.pid, startTime: procStartTime(process.pid) ?? 0, bootId: bootId() };
+store.writeRecord(id!, record);
+const log = openSync(store.path(id!, 'console.log'), 'a', 0o600);
+let finished: VmRecord;
+try {
+  const vm = await createVm({
+    memoryMiB: config.memoryMiB,
+    cpus: config.cpus,
+    kernel: config.kernel,
+    flat: config.flat,
+    initrd: config.initrd,
+    cmdline: config.cmdline,
+    boot: config.boot,
+    console: (bytes) => void writeSync(log, bytes),
+    disks: config.disks,
+    rng: config.rng,
+    onDeviceError: (device, reason) => process.stderr.write(`${device}: ${reason} (the device needs a reset)\n`),
+  });
+  const powerOff = () => void vm.stop().catch(() => {});
+  process.on('SIGTERM', powerOff);
+  process.on('SIGINT', powerOff);
+  process.on('SIGHUP', () => {}); // the terminal that started it may close
+  await vm.start();
+  Object.assign(record, { status: 'running', startedAt: new Date().toISOString() });
+  store.writeRecord(id!, record);
+  report({ ok: true });
+  const end = await vm.wait().then(describeEnd, (error: Error) => `error: ${error.message}`);
+  finished = { ...record, status: 'stopped', finishedAt: new Date().toISOString(), end };
+} catch (error) {
+  const e = error instanceof IsolaError ? error : new IsolaError('EVM_MONITOR', (error as Error).message, { cause: error });
+  finished = { ...record, status: 'stopped', finishedAt: new Date().toISOString(), end: `error: ${e.message}` };
+  report({ error: { code: e.code, message: e.message } });
+  process.exitCode = 1;
+}
+store.writeRecord(id!, finished);
+closeSync(log);
+process.exit();

@@ -1,0 +1,41 @@
+// What a detached VM is doing now, from its record and the live system. A VM runs inside its monitor
+// process, so it is running exactly while that process (same pid, same start time, same boot) lives:
+// a record that says running after the process died is reported stopped, never running.
+import { readFileSync } from 'node:fs';
+import { bootId, type VmConfig, type VmRecord, type VmStore } from './store.js';
+
+export type VmStatus = 'starting' | 'running' | 'stopped';
+
+export interface ObservedVm {
+  config: VmConfig;
+  status: VmStatus;
+  record: VmRecord | undefined;
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks), or undefined when the process is gone or a zombie. */
+export function procStartTime(pid: number): number | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+    return Number(fields[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+export function monitorAlive(record: VmRecord): boolean {
+  return record.pid > 0 && record.bootId === bootId() && procStartTime(record.pid) === record.startTime;
+}
+
+export function observeVm(store: VmStore, id: string): ObservedVm {
+  const config = store.config(id);
+  const record = store.record(id);
+  if (!record) return { config, status: 'stopped', record };
+  if (record.status === 'stopped') return { config, status: 'stopped', record };
+  if (monitorAlive(record)) return { config, status: record.status, record };
+  // The monitor died without recording the end (SIGKILL, a crash, a reboot): fold that in.
+  const stopped: VmRecord = { ...record, status: 'stopped', finishedAt: record.finishedAt ?? new Date().toISOString(), end: record.end ?? 'the monitor process died' };
+  store.writeRecord(id, stopped);
+  return { config, status: 'stopped', record: stopped };
+}

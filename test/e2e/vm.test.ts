@@ -1,0 +1,53 @@
+// `isola vm` as users type it: run -d, ls (table and JSON), logs [-f], stop, rm [-f], and bad input
+// answered with one line, status 125 and nothing left behind. Guests from tools/guest-kit.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect } from 'vitest';
+import { buildGuests } from '../../tools/guest-kit/build.mjs';
+import { itNeeds } from '../support/requirements.js';
+
+const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
+const stateRoot = mkdtempSync(join(tmpdir(), 'isola-vm-'));
+
+function isola(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ISOLA_ROOT: stateRoot }, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+afterAll(() => {
+  // A failed test may leave a VM running: rm -f kills its monitor by the pid it recorded.
+  const ids = existsSync(join(stateRoot, 'vms')) ? readdirSync(join(stateRoot, 'vms')) : [];
+  if (ids.length) isola('vm', 'rm', '-f', ...ids);
+  rmSync(stateRoot, { recursive: true, force: true });
+});
+
+const vmTest = itNeeds({ kvm: true, tools: ['gcc', 'ld', 'objcopy'] });
+
+describe('isola vm', () => {
+  vmTest('run -d prints an id; ls, logs -f, stop and rm work by name and id prefix', () => {
+    const { guests } = buildGuests();
+    const run = isola('vm', 'run', '-d', '--name', 'spin', '--cpus', '2', '--mem', '16', '--kernel', guests.spin.pvh);
+    expect(run).toMatchObject({ status: 0, stderr: '' });
+    const id = run.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const [row] = isola('vm', 'ls', '--format', 'json').stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(row).toEqual({ id, name: 'spin', state: 'running', cpus: 2, mem: 16, kernel: guests.spin.pvh, created: expect.any(String) });
+    expect(isola('vm', 'ls').stdout).toMatch(new RegExp(`^VM ID +NAME +STATE.*\\n${id.slice(0, 12)} +spin +running +2 +16MiB `));
+    expect(isola('vm', 'rm', 'spin')).toMatchObject({ status: 125, stderr: 'Error: VM spin is running: stop it first, or remove it with -f\n' });
+    expect(isola('vm', 'stop', id.slice(0, 8))).toEqual({ status: 0, stdout: `${id.slice(0, 8)}\n`, stderr: '' });
+    expect(isola('vm', 'logs', '-f', 'spin').stdout).toContain('spinning\n');
+    expect(JSON.parse(isola('vm', 'ls', '--format', 'json').stdout)).toMatchObject({ state: 'stopped', end: 'stopped' });
+    expect(isola('vm', 'rm', 'spin')).toEqual({ status: 0, stdout: 'spin\n', stderr: '' });
+    expect(isola('vm', 'ls', '-q').stdout).toBe('');
+  }, 60_000);
+
+  vmTest('bad input: one line, status 125 or 2, no VM left behind', () => {
+    expect(isola('vm', 'run', '-d', '--kernel', '/etc/hostname')).toMatchObject({ status: 125, stdout: '', stderr: expect.stringMatching(/^Error: \/etc\/hostname: neither an ELF vmlinux nor a bzImage .*\n$/) });
+    expect(isola('vm', 'run', '--name', 'x', '--flat', '/etc/hostname').status).toBe(2);
+    expect(isola('vm', 'logs', 'nothere')).toEqual({ status: 125, stdout: '', stderr: 'Error: no such VM: nothere\n' });
+    expect(isola('vm', 'ls', '-q').stdout).toBe('');
+  }, 60_000);
+});

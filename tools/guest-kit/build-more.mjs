@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// Builds the guests beyond guest.c's variants, into the same cache directory as buildGuests() (whose
+// hash covers every file in src/, these included):
+//   smp      PVH ELF: vCPU 0 starts vCPU 1 through INIT/SIPI; both print (src/smp.c, src/ap16.S)
+//   linux64  ELF entered through Linux's 64-bit boot protocol: reports boot_params and walks the ACPI
+//            tables (src/linux64.c, src/entry64.S, link-linux64.ld)
+//
+//   node tools/guest-kit/build-more.mjs       prints the paths
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildGuests } from './build.mjs';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const CFLAGS = [
+  '-O2', '-ffreestanding', '-nostdlib', '-mgeneral-regs-only', '-mno-red-zone', '-fno-pic', '-fno-pie', '-static',
+  '-fno-stack-protector', '-fno-asynchronous-unwind-tables', '-fno-builtin', '-fno-tree-loop-distribute-patterns',
+  '-fcf-protection=none', '-Wall', '-Werror',
+];
+
+function run(tool, args, cwd) {
+  try {
+    execFileSync(tool, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    const stderr = error.stderr?.toString().trim() ?? '';
+    throw new Error(`guest-kit: ${tool} ${args.join(' ')} failed${stderr ? `:\n${stderr}` : ''}`, { cause: error });
+  }
+}
+
+/** `{ smp, linux64 }`: paths of the ELF files, built once per source tree. */
+export function buildMoreGuests() {
+  const { dir } = buildGuests();
+  // buildGuests' hash covers src/; this script and its linker script are hashed here.
+  const hash = createHash('sha256');
+  for (const file of ['build-more.mjs', 'link-linux64.ld']) hash.update(readFileSync(join(here, file)));
+  const out = join(dir, `more-${hash.digest('hex').slice(0, 12)}`);
+  const paths = { smp: join(out, 'smp.elf'), linux64: join(out, 'linux64.elf') };
+  if (existsSync(join(out, 'done'))) return paths;
+  const work = `${out}.tmp-${process.pid}-${Date.now()}`;
+  mkdirSync(work, { recursive: true });
+  try {
+    const src = join(here, 'src');
+    const cc = (name) => run('gcc', [...CFLAGS, '-c', join(src, name), '-o', join(work, `${name}.o`)], work);
+    for (const name of ['entry32.S', 'pvh-note.S', 'ap16.S', 'smp.c', 'entry64.S', 'linux64.c']) cc(name);
+    const ld = (script, output, objects) =>
+      run('ld', ['-nostdlib', '-static', '-z', 'noexecstack', '-T', join(here, script), '-o', output, ...objects.map((o) => join(work, `${o}.o`))], work);
+    ld('link-pvh.ld', join(work, 'smp.elf'), ['entry32.S', 'pvh-note.S', 'smp.c', 'ap16.S']);
+    ld('link-linux64.ld', join(work, 'linux64.elf'), ['entry64.S', 'linux64.c']);
+    writeFileSync(join(work, 'done'), new Date().toISOString());
+    try {
+      renameSync(work, out);
+    } catch (error) {
+      if (!existsSync(join(out, 'done'))) throw error;
+      rmSync(work, { recursive: true, force: true });
+    }
+  } catch (error) {
+    rmSync(work, { recursive: true, force: true });
+    throw error;
+  }
+  return paths;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    console.log(JSON.stringify(buildMoreGuests()));
+  } catch (error) {
+    console.error(error.message);
+    process.exit(1);
+  }
+}
