@@ -15,3 +15,4 @@ export { parseSignal } from './container/signal.js';
 export { StateStore, DEFAULT_ROOT, type ContainerRecord } from './state/store.js';
 export * from './seccomp/index.js';
 export * from './cgroups/index.js';
+export { secureJoin } from './rootfs/secure-join.js';

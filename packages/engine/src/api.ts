@@ -54,8 +54,8 @@ export async function killContainers(refs: readonly string[], options: { root?: 
   await forEach(refs, options.root, ({ containers }, id) => signalContainer(containers, id, options.signal ?? 'SIGKILL'));
 }
 
-export async function removeContainers(refs: readonly string[], options: { root?: string; force?: boolean } = {}): Promise<void> {
-  await forEach(refs, options.root, ({ containers, images }, id) => removeContainer(containers, images, id, { force: options.force }));
+export async function removeContainers(refs: readonly string[], options: { root?: string; force?: boolean; volumes?: boolean } = {}): Promise<void> {
+  await forEach(refs, options.root, ({ containers, images }, id) => removeContainer(containers, images, id, { force: options.force, volumes: options.volumes }));
 }
 
 /** Each container's exit code, in order. */

@@ -46,6 +46,7 @@ export const libc = {
   gettid: lib.func('gettid', 'int', []),
   pidfd_open: lib.func('pidfd_open', 'int', ['int', 'uint']),
   pidfd_send_signal: lib.func('pidfd_send_signal', 'int', ['int', 'int', 'void *', 'uint']),
+  pidfd_getfd: lib.func('pidfd_getfd', 'int', ['int', 'int', 'uint']),
   waitid: lib.func('waitid', 'int', ['int', 'uint', 'void *', 'int']),
   execve: lib.func('execve', 'int', ['str', 'const char **', 'const char **']),
   strerror: lib.func('strerror', 'str', ['int']),

@@ -8,8 +8,17 @@ import { ImageStore, createRootfs } from '@isola/image';
 import { importDefaultImage } from '../default-image.js';
 import { type ContainerConfig, ContainerStore } from './store.js';
 import { removeContainer } from './remove.js';
+import { applyInit } from '../init/init.js';
+import { terminalSize } from '../tty/terminal.js';
+import { type LimitOptions, parseLimits } from '../limits/parse.js';
+import { limitHost } from '../limits/host.js';
+import { type MountFlags, parseMountFlags } from '../volumes/mount-spec.js';
+import { checkBindSources, prepareMounts, withUserMounts } from '../volumes/attach.js';
+import { VolumeStore } from '../volumes/store.js';
+import { type NetworkFlags, planNetwork } from '../networks/mode.js';
+import { applyNetwork, attachNetwork } from '../networks/attach.js';
 
-export interface CreateOptions {
+export interface CreateOptions extends MountFlags, LimitOptions, NetworkFlags {
   image: string;
   /** Replaces the image's Cmd (docker's `run IMAGE [COMMAND...]`). */
   command?: string[];
@@ -19,13 +28,17 @@ export interface CreateOptions {
   user?: string;
   name?: string;
   hostname?: string;
-  /** `none` (only loopback, the default until bridge networks land) or `host`. */
-  network?: 'none' | 'host';
   readOnly?: boolean;
   capAdd?: string[];
   capDrop?: string[];
   /** Remove the container when it exits (--rm). */
   autoRemove?: boolean;
+  /** Run the command under isola's init as PID 1 (--init: init/init.S). */
+  init?: boolean;
+  /** Keep stdin open (-i) and give the container a pseudo-terminal (-t) of this size, if known. */
+  interactive?: boolean;
+  tty?: boolean;
+  consoleSize?: { height: number; width: number };
   /** isola's state directory (`$ISOLA_ROOT`, /var/lib/isola as root). */
   root?: string;
 }
@@ -36,6 +49,7 @@ interface ImageRuntimeConfig {
   Env?: string[] | null;
   WorkingDir?: string;
   User?: string;
+  ExposedPorts?: Record<string, unknown>;
 }
 
 function parseUser(user: string | undefined): { uid: number; gid: number } {
@@ -63,6 +77,10 @@ export async function openStores(root?: string): Promise<{ images: ImageStore; c
 
 /** Makes the record, rootfs and bundle of a new container; returns its config. Leaves nothing on failure. */
 export async function createFromImage(options: CreateOptions): Promise<ContainerConfig> {
+  // Every flag is checked before anything exists: a bad value leaves nothing behind.
+  const mountRequests = parseMountFlags(options);
+  checkBindSources(mountRequests);
+  const { resources, limits } = parseLimits(options, limitHost());
   const { images, containers } = await openStores(options.root);
   let resolved;
   try {
@@ -78,6 +96,7 @@ export async function createFromImage(options: CreateOptions): Promise<Container
   if (args.length === 0) throw new IsolaError('EUSAGE', `image ${options.image} has no command: give one after the image name`);
   const user = parseUser(options.user ?? image.User);
 
+  const network = planNetwork(options, containers.root, image.ExposedPorts);
   const { id, name } = containers.claim(options.name);
   const config: ContainerConfig = {
     id, name, image: options.image, imageId: resolved.record.config, created: new Date().toISOString(),
@@ -85,23 +104,41 @@ export async function createFromImage(options: CreateOptions): Promise<Container
     env: mergeEnv(image.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], options.env ?? []),
     workdir: options.workdir ?? (image.WorkingDir || '/'), user: `${user.uid}:${user.gid}`,
     hostname: options.hostname ?? id.slice(0, 12), autoRemove: options.autoRemove ?? false,
+    ...(options.init ? { init: true } : {}), ...(options.interactive ? { interactive: true } : {}), ...(options.tty ? { tty: true } : {}),
   };
+  const volumes = new VolumeStore(containers.root);
+  const madeVolumes: string[] = [];
   try {
+    config.network = network;
+    const attached = await attachNetwork(containers, config, network);
     const rootfs = await createRootfs(images, options.image, id);
+    config.mounts = prepareMounts(volumes, mountRequests, rootfs.path, madeVolumes);
+    if (Object.keys(resources).length) config.limits = limits;
     const spec = containerSpec({
       args, env: config.env, cwd: config.workdir, hostname: config.hostname,
       capAdd: options.capAdd, capDrop: options.capDrop, readOnly: options.readOnly,
     });
     spec.root = { path: rootfs.path, readonly: options.readOnly ?? false };
     spec.process!.user = user;
-    if (options.network === 'host') spec.linux!.namespaces = spec.linux!.namespaces!.filter((ns) => ns.type !== 'network');
+    applyNetwork(spec, attached);
     spec.linux!.cgroupsPath = `/isola/${id}`;
+    if (options.tty) Object.assign(spec.process!, { terminal: true, consoleSize: options.consoleSize ?? terminalSize() });
+    if (options.init) applyInit(spec, { root: containers.root, rootfs: rootfs.path });
+    spec.mounts = withUserMounts(spec.mounts ?? [], config.mounts);
+    spec.linux!.resources = { ...spec.linux!.resources, ...resources };
     mkdirSync(containers.bundle(id), { recursive: true });
     writeFileSync(`${containers.bundle(id)}/config.json`, JSON.stringify(spec, null, 2));
     containers.writeConfig(config);
   } catch (error) {
     containers.writeConfig(config);
     await removeContainer(containers, images, id, { force: true }).catch(() => {});
+    for (const name of madeVolumes) {
+      try {
+        volumes.remove(name);
+      } catch {
+        // a concurrent `volume rm` got there first
+      }
+    }
     throw error;
   }
   return config;

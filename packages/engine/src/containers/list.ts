@@ -3,6 +3,7 @@ import { type PsRow, psRow } from '../report/ps-table.js';
 import { ContainerStore } from './store.js';
 import { observe } from './observe.js';
 import { defaultStoreRoot } from '@isola/image';
+import { psNetworkColumns } from '../networks/settings.js';
 
 export async function listContainers(options: { all?: boolean; root?: string } = {}): Promise<PsRow[]> {
   const containers = new ContainerStore(options.root ?? defaultStoreRoot());
@@ -13,7 +14,7 @@ export async function listContainers(options: { all?: boolean; root?: string } =
       const config = containers.config(id);
       const observed = await observe(containers, id, { settleMs: 500 });
       if (!options.all && observed.status !== 'running') continue;
-      rows.push({ created: config.created, row: psRow(config, observed, now) });
+      rows.push({ created: config.created, row: { ...psRow(config, observed, now), ...psNetworkColumns(containers.root, config) } });
     } catch {
       // removed while listing
     }

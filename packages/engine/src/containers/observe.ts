@@ -10,9 +10,10 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deleteContainer } from '@isola/container';
+import { createCgroup, deleteContainer } from '@isola/container';
 import { decodeExitRecord } from '../monitor/monitor.js';
 import { type ContainerState, type ContainerStore, bootId } from './store.js';
+import { detachNetwork } from '../networks/detach.js';
 
 export interface Observed {
   id: string;
@@ -43,32 +44,29 @@ function readExit(store: ContainerStore, id: string) {
   }
 }
 
-/** Whether the cgroup saw an OOM kill (v1 memory.oom_control, v2 memory.events). */
-function oomKilled(id: string): boolean {
-  const files = [
-    `/sys/fs/cgroup/memory/isola/${id}/memory.oom_control`,
-    `/sys/fs/cgroup/unified/isola/${id}/memory.events`,
-    `/sys/fs/cgroup/isola/${id}/memory.events`,
-  ];
-  for (const file of files) {
-    try {
-      const match = /^oom_kill (\d+)$/m.exec(readFileSync(file, 'utf8'));
-      if (match && Number(match[1]) > 0) return true;
-    } catch {
-      // not this hierarchy
-    }
+/** Whether the cgroup saw an OOM kill (v1 memory.oom_control, v2 memory.events): read before it is removed. */
+async function oomKilled(id: string): Promise<boolean> {
+  try {
+    return (await createCgroup(`/isola/${id}`).oomKills()) > 0;
+  } catch {
+    return false; // no memory controller, or the cgroup is already gone (e.g. after a reboot)
   }
-  return false;
 }
 
 /** Records the exit in state.json and releases the runtime's state and the cgroup (after reading OOM). */
 async function finish(store: ContainerStore, id: string, state: ContainerState, exit: Partial<ContainerState>): Promise<ContainerState> {
-  const done: ContainerState = { ...state, status: 'exited', oomKilled: oomKilled(id), ...exit };
+  const done: ContainerState = { ...state, status: 'exited', oomKilled: await oomKilled(id), ...exit };
   if (done.oomKilled && done.exitCode === 137) done.error = undefined;
   store.writeState(id, done);
   await deleteContainer(id, { root: store.runtimeRoot, force: true }).catch(() => {});
   // After a reboot the cgroup is gone and deleteContainer may stop before the runtime's state.
   rmSync(join(store.runtimeRoot, id), { recursive: true, force: true });
+  // As docker does at stop: the published ports and the address go back to the pool.
+  try {
+    detachNetwork(store, id);
+  } catch {
+    // rm retries it
+  }
   return done;
 }
 

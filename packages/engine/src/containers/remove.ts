@@ -9,10 +9,16 @@ import { deleteContainer } from '@isola/container';
 import { type ImageStore, removeRootfs } from '@isola/image';
 import { isAlive, observe } from './observe.js';
 import type { ContainerStore } from './store.js';
+import type { MountRecord } from '../volumes/attach.js';
+import { VolumeStore } from '../volumes/store.js';
+import { volumeUsers } from '../volumes/users.js';
+import { detachNetwork } from '../networks/detach.js';
 
 export interface RemoveOptions {
   /** Kill a running container first (docker rm -f). */
   force?: boolean;
+  /** Remove its anonymous volumes too (docker rm -v); --rm containers always do. */
+  volumes?: boolean;
 }
 
 export async function removeContainer(containers: ContainerStore, images: ImageStore, id: string, options: RemoveOptions = {}): Promise<void> {
@@ -36,6 +42,21 @@ export async function removeContainer(containers: ContainerStore, images: ImageS
   if (monitorPid !== process.pid) {
     for (let i = 0; i < 300 && isAlive(monitorPid, monitorStartTime); i++) await sleep(10);
   }
+  detachNetwork(containers, id);
   await removeRootfs(images, id);
   containers.delete(id, config.name);
+  if (config.autoRemove || options.volumes) removeAnonymousVolumes(containers, config.mounts ?? []);
+}
+
+/** The volumes `-v /path` made for this container alone, once no other container uses them. */
+function removeAnonymousVolumes(containers: ContainerStore, mounts: readonly MountRecord[]): void {
+  const volumes = new VolumeStore(containers.root);
+  for (const mount of mounts) {
+    if (mount.type !== 'volume' || !mount.anonymous || volumeUsers(containers, mount.name!).length) continue;
+    try {
+      volumes.remove(mount.name!);
+    } catch {
+      // already gone
+    }
+  }
 }

@@ -16,9 +16,13 @@ export class Launcher {
   readonly #child: ChildProcess;
   readonly #exited: Promise<number | null>;
 
-  constructor() {
+  readonly #attachStdin: boolean;
+
+  /** `attachStdin`: this process's stdin becomes the container's (foreground `run -i`), passed as fd 4. */
+  constructor(options: { attachStdin?: boolean } = {}) {
+    this.#attachStdin = options.attachStdin ?? false;
     this.#child = spawn(process.execPath, [LAUNCH_SCRIPT], {
-      detached: true, stdio: ['pipe', 'ignore', 'ignore', 'pipe'], cwd: '/', env: { ...process.env, NODE_NO_WARNINGS: '1' },
+      detached: true, stdio: ['pipe', 'ignore', 'ignore', 'pipe', ...(this.#attachStdin ? [0] : [])], cwd: '/', env: { ...process.env, NODE_NO_WARNINGS: '1' },
     });
     this.#exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
     this.#child.stdin!.on('error', () => {}); // it may end before reading (e.g. cancelled)
@@ -31,7 +35,7 @@ export class Launcher {
   }
 
   async launch(containers: ContainerStore, id: string, mode: 'create' | 'start'): Promise<number> {
-    this.#child.stdin!.end(`${JSON.stringify({ root: containers.root, id, mode })}\n`);
+    this.#child.stdin!.end(`${JSON.stringify({ root: containers.root, id, mode, ...(this.#attachStdin ? { stdin: 'attach' } : {}) })}\n`);
     // One line, then stop reading: a created init still holds a copy of the pipe until it execs.
     let text = '';
     const status = this.#child.stdio[3] as Readable;

@@ -12,6 +12,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameS
 import { join } from 'node:path';
 import { IsolaError } from '@isola/errors';
 import { randomName } from './names.js';
+import type { MountRecord } from '../volumes/attach.js';
+import type { Limits } from '../limits/parse.js';
+import type { NetworkConfig } from '../networks/mode.js';
 
 export interface ContainerConfig {
   id: string;
@@ -31,6 +34,16 @@ export interface ContainerConfig {
   hostname: string;
   /** Remove the container once it has exited. */
   autoRemove: boolean;
+  /** --init, -i, -t (docker's HostConfig.Init, Config.OpenStdin, Config.Tty). */
+  init?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
+  /** -v, --mount and --tmpfs, as made (volumes/attach.ts). */
+  mounts?: MountRecord[];
+  /** --memory, --cpus... in docker's HostConfig units (limits/parse.ts). */
+  limits?: Limits;
+  /** --network, -p, --network-alias (networks/mode.ts); absent: made before networks, i.e. none. */
+  network?: NetworkConfig;
 }
 
 export interface ContainerState {

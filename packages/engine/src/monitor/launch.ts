@@ -5,17 +5,20 @@
 // on fd 3, and execs the monitor in its own place: the monitor is then the init's real parent, without
 // a subreaper, and the 40 MB of Node are gone. Reused as the monitor's exit command for --rm
 // (`node launch.js ROOT ID remove`).
+// With -t the init's stdio is a pty instead: its master comes back over a console socket and takes
+// the stdout pipe's place (the monitor logs it as stdout). Stdin: see placeStdin.
 //
 // Node has no dup2: `close(n)` then `fcntl(fd, F_DUPFD, n)` puts fd at n, since n is the lowest free.
 import { readFileSync, readSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createContainer, deleteContainer, startContainer } from '@isola/container';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type SpawnedChild, abi, close, execve, fcntl, open, pipe2, umount2 } from '@isola/sys';
+import { type SpawnedChild, abi, close, execve, fcntl, mkfifo, open, pipe2, umount2 } from '@isola/sys';
 import { describeError } from '@isola/errors';
 import { ContainerStore, bootId } from '../containers/store.js';
 import { isAlive, procStartTime } from '../containers/observe.js';
 import { installMonitor } from './monitor.js';
+import { ConsoleSocket } from '../tty/console-socket.js';
 
 /** fcntl's F_DUPFD (0): not among @isola/sys's constants. */
 const F_DUPFD = 0;
@@ -49,15 +52,31 @@ function report(message: object): void {
   writeSync(3, `${JSON.stringify(message)}\n`);
 }
 
-async function launch(root: string, id: string, start: boolean): Promise<void> {
+async function launch(root: string, id: string, start: boolean, attachStdin: boolean): Promise<void> {
   const store = new ContainerStore(root);
   const spec = JSON.parse(readFileSync(`${store.bundle(id)}/config.json`, 'utf8'));
   const monitor = installMonitor(root);
+  placeStdin(store, id, attachStdin);
   const [outRead, outWrite] = pipe2();
   const [errRead, errWrite] = pipe2();
   moveTo(outWrite, 1);
   moveTo(errWrite, 2);
-  const { record, child } = await createContainer({ id, bundle: store.bundle(id), root: store.runtimeRoot, spec });
+  // -t: the pty's master comes back here, and the monitor logs it in place of the stdout pipe.
+  const consoleSocket = spec.process.terminal ? new ConsoleSocket() : undefined;
+  let master: number | undefined;
+  let created;
+  try {
+    created = await createContainer({ id, bundle: store.bundle(id), root: store.runtimeRoot, spec, consoleSocket: consoleSocket?.path });
+    try {
+      master = consoleSocket?.receive();
+    } catch (error) {
+      await deleteContainer(id, { root: store.runtimeRoot, force: true }).catch(() => {});
+      throw error;
+    }
+  } finally {
+    consoleSocket?.close();
+  }
+  const { record, child } = created;
   try {
     // The init holds its root in its own mount namespace; the host needs no mount of it.
     try {
@@ -83,18 +102,40 @@ async function launch(root: string, id: string, start: boolean): Promise<void> {
   }
   // The log exists before anyone is told the container does: `run` follows it right away.
   const log = open(store.path(id, 'container.log'), abi.O_WRONLY | abi.O_APPEND | abi.O_CREAT | abi.O_CLOEXEC, 0o640);
-  report({ pid: record.pid });
-  moveTo(outRead, 0);
+  if (master !== undefined) {
+    close(outRead);
+    moveTo(master, 0);
+  } else {
+    moveTo(outRead, 0);
+  }
   moveTo(errRead, 1);
   moveTo(log, 2);
+  // Reported once the fds are in place: `run -t` takes its copy of the master from the monitor's fd 0.
+  report({ pid: record.pid });
   const config = store.config(id);
   const exitCommand = config.autoRemove ? [process.execPath, LAUNCH_SCRIPT, root, id, 'remove'] : [];
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
   execve(monitor, ['isola-monitor', String(record.pid), store.path(id), ...exitCommand], env);
 }
 
+/**
+ * The container's stdin (fd 0 here, inherited by its init): the caller's own, passed as fd 4 (`run -i`
+ * in the foreground); a fifo this fd holds open for writing too, so that it never ends (`-d -i`, `create
+ * -i`, as docker keeps a detached container's stdin open); else /dev/null.
+ */
+function placeStdin(store: ContainerStore, id: string, attach: boolean): void {
+  if (attach) {
+    moveTo(4, 0);
+    return;
+  }
+  if (!store.config(id).interactive) return;
+  const path = store.path(id, 'stdin');
+  mkfifo(path, 0o600);
+  moveTo(open(path, abi.O_RDWR), 0);
+}
+
 /** The one line the caller sends when the container is ready to be made (EOF: it never will be). */
-function readOrder(): { root: string; id: string; mode: string } | undefined {
+function readOrder(): { root: string; id: string; mode: string; stdin?: 'attach' } | undefined {
   let text = '';
   const buffer = Buffer.alloc(4096);
   while (!text.includes('\n')) {
@@ -105,7 +146,7 @@ function readOrder(): { root: string; id: string; mode: string } | undefined {
   // stdin becomes the container's: /dev/null, as docker gives a container run without -i.
   close(0);
   if (open('/dev/null', abi.O_RDONLY) !== 0) throw new Error('cannot put /dev/null on fd 0');
-  return JSON.parse(text.slice(0, text.indexOf('\n'))) as { root: string; id: string; mode: string };
+  return JSON.parse(text.slice(0, text.indexOf('\n'))) as { root: string; id: string; mode: string; stdin?: 'attach' };
 }
 
 async function main(): Promise<void> {
@@ -114,7 +155,7 @@ async function main(): Promise<void> {
     try {
       order = readOrder();
       if (!order) return;
-      await launch(order.root, order.id, order.mode === 'start');
+      await launch(order.root, order.id, order.mode === 'start', order.stdin === 'attach');
     } catch (error) {
       report({ error: { code: (error as { code?: string }).code ?? 'ELAUNCH', message: describeError(error).replace(/^Error: /, '') } });
       process.exitCode = 1;

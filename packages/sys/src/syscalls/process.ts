@@ -38,6 +38,11 @@ export function pidfdSendSignal(pidfd: number, signal: number): void {
   check(libc.pidfd_send_signal(pidfd, signal, null, 0), 'pidfd_send_signal', () => `${pidfd}, ${signal}`);
 }
 
+/** A copy of another process's fd `targetFd` (with close-on-exec), as pidfd_getfd(2) makes it. */
+export function pidfdGetfd(pidfd: number, targetFd: number): number {
+  return check(libc.pidfd_getfd(pidfd, targetFd, 0), 'pidfd_getfd', () => `${pidfd}, ${targetFd}`);
+}
+
 export type ChildState =
   | { kind: 'exited'; pid: number; status: number }
   | { kind: 'killed'; pid: number; signal: number; coreDumped: boolean }
