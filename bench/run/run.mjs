@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `isola run` side by side with podman, in one run, on the same image (issue #5 targets):
-//   1. `isola run --rm busybox true` vs `podman run --rm --network=none` (interleaved rounds,
+//   1. `isola run --rm --network none busybox true` vs `podman run --rm --network=none` (interleaved rounds,
 //      medians)                                                              target <= 0.25x podman
 //   2. N detached `sleep` containers (default 100; PODMAN_N for podman, default N): the time to start
 //      them all, the memory of what each tool leaves running per container (isola's monitor vs
@@ -55,13 +55,13 @@ function pss(pid) {
 try {
   // --- setup: the same image in both tools, one warm-up run each ----------------------------------
   run('skopeo', ['copy', '-q', `oci:${layout}:latest`, `containers-storage:[overlay@${join(work, 'podman/root')}+${join(work, 'podman/run')}]${podmanImage}`]);
-  isola('run', '--rm', 'busybox', 'true');
+  isola('run', '--rm', '--network', 'none', 'busybox', 'true');
   podman('run', '--rm', ...podmanRunFlags, podmanImage, 'true');
 
   // --- 1. run --rm true ----------------------------------------------------------------------------
   const times = { isola: [], podman: [] };
   for (let i = 0; i < rounds; i++) {
-    times.isola.push(timed(() => isola('run', '--rm', 'busybox', 'true')));
+    times.isola.push(timed(() => isola('run', '--rm', '--network', 'none', 'busybox', 'true')));
     times.podman.push(timed(() => podman('run', '--rm', ...podmanRunFlags, podmanImage, 'true')));
   }
   const mi = median(times.isola);
@@ -82,7 +82,7 @@ try {
   };
   const rows = [
     fleet('isola', n,
-      (i) => isola('run', '-d', '--name', `s${i}`, 'busybox', 'sleep', '1000').trim(),
+      (i) => isola('run', '-d', '--network', 'none', '--name', `s${i}`, 'busybox', 'sleep', '1000').trim(),
       (id) => JSON.parse(isola('container', 'inspect', id))[0].MonitorPid,
       (ids) => isola('rm', '-f', ...ids)),
     fleet('podman', podmanN,

@@ -4,12 +4,16 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { itNeeds } from '../support/requirements.js';
+import { useTestNetns } from '../support/netns.js';
+
+// isola runs in a network namespace of this file's own: its default bridge is made there, not on the host.
+const netns = useTestNetns();
 
 const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
 const { version } = JSON.parse(readFileSync(new URL('../../apps/cli/package.json', import.meta.url), 'utf8'));
 
 function isola(...args: string[]) {
-  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync('nsenter', [`--net=${netns.path}`, process.execPath, bin, ...args], { encoding: 'utf8', timeout: 60_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

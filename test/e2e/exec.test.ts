@@ -8,15 +8,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { itNeeds } from '../support/requirements.js';
+import { useTestNetns } from '../support/netns.js';
+
+// isola runs in a network namespace of this file's own: its default bridge is made there, not on the host.
+const netns = useTestNetns();
 
 const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'isola-exec-e2e-'));
 const stateRoot = join(work, 'root');
 const env = { ...process.env, ISOLA_ROOT: stateRoot };
-const isolaCmd = `${process.execPath} ${bin}`;
+const isolaCmd = `nsenter --net=${netns.path} ${process.execPath} ${bin}`;
 
 function isola(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env, input, timeout: 60_000 });
+  const r = spawnSync('nsenter', [`--net=${netns.path}`, process.execPath, bin, ...args], { encoding: 'utf8', env, input, timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect } from 'vitest';
 import { itNeeds } from '../support/requirements.js';
+import { useTestNetns } from '../support/netns.js';
+
+// isola runs in a network namespace of this file's own: its default bridge is made there, not on the host.
+const netns = useTestNetns();
 
 const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'isola-run-'));
@@ -13,7 +17,7 @@ const stateRoot = join(work, 'root');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function isola(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ISOLA_ROOT: stateRoot }, timeout: 60_000 });
+  const r = spawnSync('nsenter', [`--net=${netns.path}`, process.execPath, bin, ...args], { encoding: 'utf8', env: { ...process.env, ISOLA_ROOT: stateRoot }, timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -39,8 +43,11 @@ describe('isola run', () => {
     expect(r.stdout).toBe('hello /tmp 1000:1000 box\n');
     expect(isola('run', '--read-only', 'busybox', 'touch', '/x').status).not.toBe(0);
     expect(isola('run', 'busybox', 'touch', '/x').status).toBe(0);
-    expect(isola('run', 'busybox', 'ls', '/sys/class/net').stdout).toBe('lo\n');
-    expect(isola('run', '--network', 'host', 'busybox', 'ls', '/sys/class/net').stdout.trim().split('\n').length).toBeGreaterThan(1);
+    expect(isola('run', 'busybox', 'ls', '/sys/class/net').stdout).toBe('eth0\nlo\n'); // the default bridge
+    expect(isola('run', '--network', 'none', 'busybox', 'ls', '/sys/class/net').stdout).toBe('lo\n');
+    // host: the namespace isola runs in (this file's own, where a marker link is made)
+    expect(spawnSync('ip', ['-n', netns.name, 'link', 'add', 'marker0', 'type', 'veth', 'peer', 'name', 'marker1']).status).toBe(0);
+    expect(isola('run', '--network', 'host', 'busybox', 'ls', '/sys/class/net').stdout).toContain('marker0');
   });
 
   needs('fails with one line for a missing image or command, and leaves no mount, rootfs or cgroup behind', () => {

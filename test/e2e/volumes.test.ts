@@ -7,6 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { itNeeds } from '../support/requirements.js';
+import { useTestNetns } from '../support/netns.js';
+
+// isola runs in a network namespace of this file's own: its default bridge is made there, not on the host.
+const netns = useTestNetns();
 
 const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'isola-volumes-'));
@@ -14,7 +18,7 @@ const stateRoot = join(work, 'root');
 const host = join(work, 'host');
 
 function isola(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ISOLA_ROOT: stateRoot }, timeout: 60_000 });
+  const r = spawnSync('nsenter', [`--net=${netns.path}`, process.execPath, bin, ...args], { encoding: 'utf8', env: { ...process.env, ISOLA_ROOT: stateRoot }, timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
