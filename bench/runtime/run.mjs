@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The OCI runtime side by side with crun and runc, in one run, on the same busybox bundle running
-// /bin/true. Prints medians (ms), ratios and peak RSS. Targets (issue #3): library create+start+wait
-// <= 0.5x crun; `isola-runtime run` <= 2x runc.
+// /bin/true. Prints medians of wall time and of CPU time (user+system, from getrusage: on a shared
+// machine it moves far less with other load than wall time does), their ratios, and peak RSS.
+// Targets (issue #3): library create+start+wait <= 0.5x crun; `isola-runtime run` <= 2x runc.
 // crun refuses hybrid cgroup hosts, so it runs in a private mount namespace where an empty file hides
 // the unified hierarchy's cgroup.controllers (see shared/MACHINE.md); it is timed inside that shell.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -23,49 +24,75 @@ spec.process.terminal = false;
 spec.process.args = ['/bin/true'];
 writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
 const isolaRuntime = fileURLToPath(new URL('../../packages/container/bin/isola-runtime.cjs', import.meta.url));
+const rusage = fileURLToPath(new URL('./rusage.py', import.meta.url));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const wall = (cmd, args) => {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { cwd: bundle, stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-};
+
+/** One run of a command: { wall, cpu } in ms, measured by rusage.py. */
+function measure(cmd, args) {
+  const out = execFileSync('python3', [rusage, '1', cmd, ...args], { cwd: bundle, encoding: 'utf8' });
+  const [wall, cpu] = out.trim().split(' ').map(Number);
+  return { wall, cpu };
+}
+
+function crun() {
+  const empty = join(work, 'empty');
+  writeFileSync(empty, '');
+  const script = `mount --bind ${empty} /sys/fs/cgroup/unified/cgroup.controllers && exec python3 ${rusage} 1 crun --root ${work}/crun run c1`;
+  const out = execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { cwd: bundle, encoding: 'utf8' });
+  const [wall, cpu] = out.trim().split(' ').map(Number);
+  return { wall, cpu };
+}
+
 const peakRss = (cmd, args) => {
   const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { cwd: bundle, encoding: 'utf8' });
   return Number(r.stderr.trim().split('\n').pop()) / 1024;
 };
 
-function crunTimes(n) {
-  const empty = join(work, 'empty');
-  writeFileSync(empty, '');
-  const script = `mount --bind ${empty} /sys/fs/cgroup/unified/cgroup.controllers && for i in $(seq ${n}); do s=$(date +%s%N); crun --root ${work}/crun run c$i >/dev/null || exit 1; e=$(date +%s%N); echo $(( (e - s) / 1000 )); done`;
-  const out = execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { cwd: bundle, encoding: 'utf8' });
-  return out.trim().split('\n').map((us) => Number(us) / 1000);
-}
-
-const results = { library: [], isolaRuntime: [], runc: [], crun: [] };
-let id = 0;
-for (let round = 0; round < rounds; round++) {
+/** One library create+start+wait in this process; the container is deleted afterwards (not timed). */
+async function libraryRun(name) {
   const t0 = process.hrtime.bigint();
-  const name = `lib${id++}`;
+  const c0 = process.cpuUsage();
   const { record, child } = await createContainer({ id: name, bundle, root: join(work, 'lib') });
   await startContainer(name, { root: join(work, 'lib') });
   child.awaitSteps();
   await waitForExit(record.pid, record.startTime);
-  results.library.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  const c = process.cpuUsage(c0);
+  const result = { wall: Number(process.hrtime.bigint() - t0) / 1e6, cpu: (c.user + c.system) / 1000 };
   await deleteContainer(name, { root: join(work, 'lib'), force: true });
-  results.isolaRuntime.push(wall(process.execPath, [isolaRuntime, '--root', join(work, 'ir'), 'run', `ir${id}`]));
-  results.runc.push(wall('runc', ['--root', join(work, 'runc'), 'run', `r${id}`]));
-  results.crun.push(...crunTimes(1));
+  return result;
 }
 
-const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]));
-console.log(`runtime: busybox bundle running /bin/true, ${rounds} interleaved rounds, medians`);
-console.log(`  library create+start+wait   ${m.library.toFixed(1).padStart(7)} ms   ${(m.library / m.crun).toFixed(2)}x crun (target <= 0.50x)`);
-console.log(`  isola-runtime run           ${m.isolaRuntime.toFixed(1).padStart(7)} ms   ${(m.isolaRuntime / m.runc).toFixed(2)}x runc (target <= 2.00x)`);
-console.log(`  runc run                    ${m.runc.toFixed(1).padStart(7)} ms`);
-console.log(`  crun run                    ${m.crun.toFixed(1).padStart(7)} ms`);
-console.log(`  node -e 0                   ${median(Array.from({ length: 5 }, () => wall(process.execPath, ['-e', '0']))).toFixed(1).padStart(7)} ms`);
+const results = { library: [], libraryTs: [], isolaRuntime: [], runc: [], crun: [], node: [] };
+let id = 0;
+for (let round = 0; round < rounds; round++) {
+  results.library.push(await libraryRun(`lib${id++}`));
+  if (round < 5) {
+    // The pure-TS spawn path (a Node child instead of the interpreter's machine code), for reference.
+    process.env.ISOLA_SPAWN = 'ts';
+    results.libraryTs.push(await libraryRun(`ts${id++}`));
+    delete process.env.ISOLA_SPAWN;
+  }
+  results.isolaRuntime.push(measure(process.execPath, [isolaRuntime, '--root', join(work, 'ir'), 'run', `ir${id}`]));
+  results.runc.push(measure('runc', ['--root', join(work, 'runc'), 'run', `r${id}`]));
+  results.crun.push(crun());
+  if (round < 5) results.node.push(measure(process.execPath, ['-e', '0']));
+}
+
+const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { wall: median(v.map((x) => x.wall)), cpu: median(v.map((x) => x.cpu)) }]));
+const ms = (x) => x.toFixed(1).padStart(7);
+const row = (label, x, ref, refName, target = '') =>
+  console.log(`  ${label.padEnd(26)}${ms(x.wall)} ms ${ms(x.cpu)} ms` + (ref ? `   ${(x.wall / ref.wall).toFixed(2)}x / ${(x.cpu / ref.cpu).toFixed(2)}x ${refName}${target}` : ''));
+// The library's CPU time is this process's alone; the TS path's Node child runs outside it, so only
+// its wall time compares.
+const wallRow = (label, x, ref, refName) => console.log(`  ${label.padEnd(26)}${ms(x.wall)} ms       -      ${(x.wall / ref.wall).toFixed(2)}x wall ${refName}`);
+console.log(`runtime: busybox bundle running /bin/true, ${rounds} interleaved rounds, medians of wall and CPU time`);
+console.log(`  ${''.padEnd(26)}   wall        cpu      ratios wall / cpu`);
+row('library create+start+wait', m.library, m.crun, 'crun', ' (target <= 0.50x)');
+wallRow(`library, ISOLA_SPAWN=ts`, m.libraryTs, m.crun, 'crun');
+row('isola-runtime run', m.isolaRuntime, m.runc, 'runc', ' (target <= 2.00x)');
+row('runc run', m.runc);
+row('crun run', m.crun);
+row('node -e 0', m.node);
 console.log(`peak RSS: isola-runtime run ${peakRss(process.execPath, [isolaRuntime, '--root', join(work, 'ir'), 'run', 'rss']).toFixed(1)} MiB, runc run ${peakRss('runc', ['--root', join(work, 'runc'), 'run', 'rss']).toFixed(1)} MiB`);
 rmSync(work, { recursive: true, force: true });

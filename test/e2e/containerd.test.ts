@@ -64,6 +64,10 @@ describe('containerd with isola-runtime', () => {
     const exec = ctr('task', 'exec', '--exec-id', 'e1', 'isola-d1', 'sh', '-c', 'echo exec $(cat /proc/1/cmdline | tr "\\0" " ")');
     expect(exec.stdout).toBe('exec sleep 60\n');
     expect(ctr('task', 'ps', 'isola-d1').stdout).toMatch(/^PID\s+INFO\n\d+/);
+    expect(ctr('task', 'pause', 'isola-d1').status).toBe(0);
+    expect(ctr('task', 'ls').stdout).toMatch(/isola-d1\s+\d+\s+PAUSED/);
+    expect(ctr('task', 'resume', 'isola-d1').status).toBe(0);
+    expect(ctr('task', 'ls').stdout).toMatch(/isola-d1\s+\d+\s+RUNNING/);
     expect(ctr('task', 'kill', '-s', 'KILL', 'isola-d1').status).toBe(0);
     for (let i = 0; i < 100 && !/STOPPED/.test(ctr('task', 'ls').stdout); i++) execFileSync('sleep', ['0.05']);
     expect(ctr('task', 'ls').stdout).toMatch(/isola-d1\s+\d+\s+STOPPED/);

@@ -1,7 +1,7 @@
 // isola-runtime as podman's --runtime: run, run -d, exec, top, stop, rm. podman keeps its storage in a
 // temp dir; the ulimit flags are what podman needs on hosts without CAP_SYS_RESOURCE (shared/MACHINE.md).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +15,22 @@ const ULIMITS = ['--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=32768:3276
 const IMAGE = 'localhost/isola-busybox:latest';
 
 function podman(...args: string[]) {
+  return podmanWith([], ...args);
+}
+
+/** podman with more open fds from 3 up, for --preserve-fds. */
+function podmanWith(extraFds: number[], ...args: string[]) {
   const global = ['--root', join(work, 'root'), '--runroot', join(work, 'run'), '--cgroup-manager=cgroupfs', '--events-backend=file', '--runtime', runtime];
-  const r = spawnSync('podman', [...global, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('podman', [...global, ...args], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe', ...extraFds] });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The memory limit of the cgroup process `pid` is in, as the host sees it (v1 or v2). */
+function memoryLimit(pid: number): string {
+  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').map((l) => l.split(':'));
+  const v1 = lines.find(([, controllers]) => controllers!.split(',').includes('memory'));
+  const path = v1 ? `/sys/fs/cgroup/memory${v1[2]}/memory.limit_in_bytes` : `/sys/fs/cgroup${lines.find(([id]) => id === '0')![2]}/memory.max`;
+  return readFileSync(path, 'utf8').trim();
 }
 
 beforeAll(async () => {
@@ -50,9 +63,28 @@ describe('podman with isola-runtime', () => {
     expect(podman('ps', '--format', '{{.Names}} {{.Status}}').stdout).toMatch(/^isola-p1 Up/m);
     expect(podman('exec', 'isola-p1', 'sh', '-c', 'echo exec $(cat /proc/1/cmdline | tr "\\0" " ")').stdout).toBe('exec sleep 60\n');
     expect(podman('top', 'isola-p1').stdout).toMatch(/sleep 60/);
+    // podman update hands isola-runtime `update --resources FILE`.
+    expect(podman('update', '--memory', '64m', 'isola-p1').status).toBe(0);
+    expect(memoryLimit(Number(podman('inspect', '--format', '{{.State.Pid}}', 'isola-p1').stdout))).toBe(String(64 * 1024 * 1024));
+    expect(podman('pause', 'isola-p1').status).toBe(0);
+    expect(podman('ps', '-a', '--format', '{{.Names}} {{.Status}}').stdout).toMatch(/^isola-p1 Paused/m);
+    expect(podman('unpause', 'isola-p1').status).toBe(0);
     expect(podman('stop', '-t', '1', 'isola-p1').status).toBe(0);
     expect(podman('ps', '-a', '--format', '{{.Names}} {{.Status}}').stdout).toMatch(/^isola-p1 Exited \(137\)/m);
     expect(podman('rm', 'isola-p1').status).toBe(0);
     expect(podman('ps', '-a', '--format', '{{.Names}}').stdout).not.toMatch(/isola-p1/);
+  });
+});
+
+describe('podman --preserve-fds with isola-runtime', () => {
+  needs('passes an open fd into run and exec', () => {
+    const file = join(work, 'fd3');
+    const fd = openSync(file, 'w');
+    try {
+      expect(podmanWith([fd], 'run', '--rm', '--preserve-fds', '1', '--network=none', ...ULIMITS, IMAGE, 'sh', '-c', 'echo via fd 3 >&3').status).toBe(0);
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(file, 'utf8')).toBe('via fd 3\n');
   });
 });

@@ -8,6 +8,7 @@ export { killContainer } from './container/kill.js';
 export { deleteContainer } from './container/delete.js';
 export { runContainer, type RunOptions } from './container/run.js';
 export { execInContainer, type ExecOptions } from './container/exec.js';
+export { updateContainer } from './container/update.js';
 export { listContainers, containerState } from './container/list.js';
 export { statusOf, type Status, type StateOutput } from './container/status.js';
 export { waitForExit } from './container/wait.js';

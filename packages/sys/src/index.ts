@@ -22,6 +22,7 @@ export { VcpuFd, type MpState } from './kvm/vcpu.js';
 export type { VcpuExit, VcpuExitKind } from './kvm/exits.js';
 export type { CpuidEntry } from './kvm/cpuid.js';
 export { REGISTER_NAMES, SEGMENT_NAMES, type Regs, type Sregs, type Segment, type DescriptorTable, type Fpu, type RegisterName } from './kvm/registers.js';
-export { spawn, spawnChild, SpawnedChild, SpawnError, READY, type SpawnOptions } from './spawn/spawn.js';
+export { spawn, spawnChild, spawnPath, SpawnedChild, SpawnError, READY, type SpawnOptions, type SpawnPath } from './spawn/spawn.js';
+export { whenExited } from './spawn/exit.js';
 export { slot, type Step, type StepArg, type SlotRef, type StructArg } from './spawn/program.js';
 export * as steps from './spawn/steps.js';

@@ -52,6 +52,9 @@ export const libc = {
   strerror: lib.func('strerror', 'str', ['int']),
   // glibc's clone(fn, stack, flags, arg): the child starts at fn (isola's machine code) on `stack`.
   clone: lib.func('clone', 'int', ['void *', 'void *', 'int', 'void *']),
+  // The pure-TS spawn path (spawn/fallback): any syscall by number, and posix_spawn for its Node child.
+  syscall6: lib.func('syscall', 'long', ['long', 'uint64', 'uint64', 'uint64', 'uint64', 'uint64', 'uint64']),
+  posix_spawn: lib.func('posix_spawn', 'int', ['void *', 'str', 'void *', 'void *', 'const char **', 'const char **']),
   mkfifo: lib.func('mkfifo', 'int', ['str', 'uint32']),
   mknod: lib.func('mknod', 'int', ['str', 'uint32', 'uint64']),
   lsetxattr: lib.func('lsetxattr', 'int', ['str', 'str', 'void *', 'size_t', 'int']),

@@ -110,12 +110,17 @@ class HostCgroup implements Cgroup {
     return undefined;
   }
 
+  /** Set once create() has made the directories: apply() and set() call it again, and mkdir is not free. */
+  private created = false;
+
   create(): void {
+    if (this.created) return;
     for (const h of this.hierarchies()) createDirs(h);
     // On a pure v2 host, make every controller available to the container, as runc does; on a hybrid
     // host the unified controllers are enabled only when a resource needs them, since enabling one in
     // the root affects the whole host.
     if (this.mode === 'v2' && this.unified) enableControllers(this.unified, this.unified.controllers, null);
+    this.created = true;
   }
 
   async apply(pid: number): Promise<void> {
@@ -232,6 +237,7 @@ class HostCgroup implements Cgroup {
 
   async destroy(): Promise<void> {
     const timeout = this.options.destroyTimeoutMs ?? 5000;
+    this.created = false;
     const failures: unknown[] = [];
     // Every hierarchy is tried even when one fails, so at most the busy directory is left behind.
     for (const h of this.hierarchies()) {

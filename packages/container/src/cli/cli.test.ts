@@ -18,11 +18,17 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
  * them and keeps them open, so pipes would never reach end-of-file.
  */
 function runtime(...args: string[]) {
+  return runtimeWith({}, ...args);
+}
+
+/** runtime() with more fds from 3 up (for --preserve-fds), or text on stdin. */
+function runtimeWith(options: { extraFds?: number[]; input?: string }, ...args: string[]) {
   const out = join(work, 'stdout');
   const err = join(work, 'stderr');
   const fds = [openSync(out, 'w'), openSync(err, 'w')];
   try {
-    const r = spawnSync(process.execPath, [bin, '--root', root, ...args], { cwd: bundle, stdio: ['ignore', fds[0]!, fds[1]!], timeout: 30_000 });
+    const stdio = [options.input === undefined ? 'ignore' : 'pipe', fds[0]!, fds[1]!, ...(options.extraFds ?? [])] as const;
+    const r = spawnSync(process.execPath, [bin, '--root', root, ...args], { cwd: bundle, stdio: [...stdio], input: options.input, timeout: 30_000 });
     return { status: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
   } finally {
     for (const fd of fds) closeSync(fd);
@@ -86,6 +92,28 @@ describe('isola-runtime', () => {
     expect(runtime('bogus').stderr).toMatch(/unknown command "bogus"/);
     expect(runtime('create', 'bad/id').stderr).toMatch(/invalid container id "bad\/id"/);
     expect(runtime('--version').stdout).toMatch(/^isola-runtime version \d/);
+    expect(runtime('run', '--preserve-fds', '500', 'x').stderr).toMatch(/^isola-runtime: --preserve-fds 500: fd \d+ is not open in isola-runtime\n$/);
+    expect(runtime('run', '--preserve-fds', '5000', 'x').stderr).toBe('isola-runtime: --preserve-fds 5000: at most 997 fds can be preserved\n');
+    expect(runtime('run', '--preserve-fds', 'two', 'x').stderr).toBe('isola-runtime: --preserve-fds "two": expected a number of fds\n');
+    expect(existsSync(join(root, 'x'))).toBe(false);
+  });
+
+  needs('passes the fds --preserve-fds names, at the same numbers, and no others', () => {
+    const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    spec.process.args = ['sh', '-c', 'echo three >&3; echo four >&4; ls /proc/self/fd | tr "\\n" " "'];
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+    const files = [join(work, 'fd3'), join(work, 'fd4')];
+    const extra = files.map((f) => openSync(f, 'w'));
+    try {
+      // ls's own directory fd takes the lowest free number: 5 with two preserved, 3 with none.
+      expect(runtimeWith({ extraFds: extra }, 'run', '--preserve-fds', '2', 'p1')).toMatchObject({ status: 0, stdout: '0 1 2 3 4 5 ' });
+      expect(files.map((f) => readFileSync(f, 'utf8'))).toEqual(['three\n', 'four\n']);
+      const without = runtimeWith({ extraFds: extra }, 'run', 'p2');
+      expect(without.stdout).toBe('0 1 2 3 ');
+      expect(without.stderr).toMatch(/Bad file descriptor/);
+    } finally {
+      for (const fd of extra) closeSync(fd);
+    }
   });
 });
 
@@ -108,9 +136,40 @@ describe('isola-runtime exec', () => {
       writeFileSync(processFile, JSON.stringify({ ...spec.process, args: ['id', '-u'], user: { uid: 123, gid: 456 } }));
       expect(runtime('exec', '--process', processFile, 'e1').stdout).toBe('123\n');
       expect(runtime('exec', 'e1', '/no/such').stderr).toMatch(/executable file not found/);
+      const fd3 = openSync(join(work, 'exec-fd3'), 'w');
+      try {
+        expect(runtimeWith({ extraFds: [fd3] }, 'exec', '--preserve-fds', '1', 'e1', 'sh', '-c', 'echo exec-three >&3').status).toBe(0);
+      } finally {
+        closeSync(fd3);
+      }
+      expect(readFileSync(join(work, 'exec-fd3'), 'utf8')).toBe('exec-three\n');
     } finally {
       runtime('delete', '--force', 'e1');
     }
     expect(existsSync(join(root, 'e1'))).toBe(false);
+  });
+});
+
+describe('isola-runtime update', () => {
+  needs('changes a running container\'s limits from flags and from --resources JSON on stdin', () => {
+    const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    spec.process.args = ['sleep', '60'];
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+    expect(runtime('run', '-d', 'u1').status).toBe(0);
+    const v1 = existsSync('/sys/fs/cgroup/memory/isola/u1');
+    const file = (controller: string, v1Name: string, v2Name: string) =>
+      readFileSync(v1 ? `/sys/fs/cgroup/${controller}/isola/u1/${v1Name}` : `/sys/fs/cgroup/isola/u1/${v2Name}`, 'utf8').trim();
+    try {
+      expect(runtime('update', '--memory', '64m', '--pids-limit', '50', 'u1')).toMatchObject({ status: 0, stderr: '' });
+      expect(file('memory', 'memory.limit_in_bytes', 'memory.max')).toBe(String(64 * 1024 * 1024));
+      expect(file('pids', 'pids.max', 'pids.max')).toBe('50');
+      expect(runtimeWith({ input: '{"pids":{"limit":77}}' }, 'update', '--resources', '-', 'u1').status).toBe(0);
+      expect(file('pids', 'pids.max', 'pids.max')).toBe('77');
+      expect(file('memory', 'memory.limit_in_bytes', 'memory.max')).toBe(String(64 * 1024 * 1024));
+      expect(runtimeWith({ input: '{"pids":' }, 'update', '--resources', '-', 'u1').stderr).toMatch(/^isola-runtime: --resources -: not JSON/);
+      expect(runtime('update', '--memory', 'lots', 'u1').stderr).toBe('isola-runtime: --memory "lots": expected bytes, e.g. 536870912 or 512m\n');
+    } finally {
+      runtime('delete', '--force', 'u1');
+    }
   });
 });

@@ -11,10 +11,12 @@ import { containerState, listContainers } from '../container/list.js';
 import { runContainer } from '../container/run.js';
 import { startContainer } from '../container/start.js';
 import { statusOf } from '../container/status.js';
+import { updateContainer } from '../container/update.js';
 import { defaultSpec } from '../spec/default.js';
 import type { Process } from '../spec/types.js';
 import { StateStore } from '../state/store.js';
 import { type FlagSpec, type Parsed, str } from './args.js';
+import { UPDATE_FLAGS, updateResources } from './update.js';
 
 export interface Context {
   root: string;
@@ -33,8 +35,19 @@ export interface Command {
 
 const CREATE_FLAGS: FlagSpec[] = [
   { name: 'bundle', alias: 'b' }, { name: 'console-socket' }, { name: 'pid-file' }, { name: 'no-pivot', boolean: true, unsupported: true },
-  { name: 'no-new-keyring', boolean: true, ignored: true }, { name: 'preserve-fds', unsupported: true }, { name: 'pidfd-socket', unsupported: true },
+  { name: 'no-new-keyring', boolean: true, ignored: true }, { name: 'preserve-fds' }, { name: 'pidfd-socket', unsupported: true },
 ];
+
+/**
+ * --preserve-fds N as a number. As with runc, the count is trusted: Node marks every fd it finds at
+ * startup close-on-exec, so an fd the caller passed cannot be told from one Node opened itself.
+ */
+function preserveFds(flags: Parsed['flags']): number | undefined {
+  const value = str(flags, 'preserve-fds');
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new IsolaError('EUSAGE', `--preserve-fds ${JSON.stringify(value)}: expected a number of fds`);
+  return Number(value);
+}
 
 function needId(parsed: Parsed): string {
   return parsed.args[0]!;
@@ -44,7 +57,10 @@ export const COMMANDS: Record<string, Command> = {
   create: {
     flags: CREATE_FLAGS, usage: '<container-id>', minArgs: 1, maxArgs: 1,
     run: async ({ flags, args }, ctx) => {
-      await createContainer({ id: args[0]!, bundle: str(flags, 'bundle') ?? '.', root: ctx.root, pidFile: str(flags, 'pid-file'), consoleSocket: str(flags, 'console-socket'), warn: ctx.warn });
+      await createContainer({
+        id: args[0]!, bundle: str(flags, 'bundle') ?? '.', root: ctx.root, pidFile: str(flags, 'pid-file'), consoleSocket: str(flags, 'console-socket'),
+        preserveFds: preserveFds(flags), warn: ctx.warn,
+      });
     },
   },
   start: { flags: [], usage: '<container-id>', minArgs: 1, maxArgs: 1, run: async (p, ctx) => startContainer(needId(p), { root: ctx.root, warn: ctx.warn }) },
@@ -54,14 +70,14 @@ export const COMMANDS: Record<string, Command> = {
     run: async ({ flags, args }, ctx) =>
       runContainer({
         id: args[0]!, bundle: str(flags, 'bundle') ?? '.', root: ctx.root, pidFile: str(flags, 'pid-file'), consoleSocket: str(flags, 'console-socket'),
-        detach: flags.detach === true, keep: flags.keep === true, warn: ctx.warn,
+        detach: flags.detach === true, keep: flags.keep === true, preserveFds: preserveFds(flags), warn: ctx.warn,
       }),
   },
   exec: {
     flags: [
       { name: 'process', alias: 'p' }, { name: 'detach', alias: 'd', boolean: true }, { name: 'pid-file' }, { name: 'tty', alias: 't', boolean: true },
       { name: 'console-socket' }, { name: 'cwd' }, { name: 'env', alias: 'e' }, { name: 'user', alias: 'u' }, { name: 'no-new-privs', boolean: true },
-      { name: 'cap', alias: 'c' }, { name: 'preserve-fds', unsupported: true }, { name: 'cgroup', unsupported: true }, { name: 'ignore-paused', boolean: true, ignored: true },
+      { name: 'cap', alias: 'c' }, { name: 'preserve-fds' }, { name: 'cgroup', unsupported: true }, { name: 'ignore-paused', boolean: true, ignored: true },
     ],
     usage: '<container-id> [command [args...]]', minArgs: 1,
     run: async ({ flags, args }, ctx) => {
@@ -79,7 +95,10 @@ export const COMMANDS: Record<string, Command> = {
         if (str(flags, 'env')) process.env = [...(base.env ?? []), str(flags, 'env')!];
         if (flags['no-new-privs']) process.noNewPrivileges = true;
       }
-      return execInContainer({ id: id!, process, root: ctx.root, detach: flags.detach === true, pidFile: str(flags, 'pid-file'), consoleSocket: str(flags, 'console-socket') });
+      return execInContainer({
+        id: id!, process, root: ctx.root, detach: flags.detach === true, pidFile: str(flags, 'pid-file'), consoleSocket: str(flags, 'console-socket'),
+        preserveFds: preserveFds(flags),
+      });
     },
   },
   state: {
@@ -137,6 +156,10 @@ export const COMMANDS: Record<string, Command> = {
       if ((await statusOf(record)) !== 'paused') throw new IsolaError('ESTATE', `cannot resume container "${record.id}": it is not paused`);
       await createCgroup(record.cgroupPath).thaw();
     },
+  },
+  update: {
+    flags: UPDATE_FLAGS, usage: '<container-id>', minArgs: 1, maxArgs: 1,
+    run: async (parsed, ctx) => updateContainer(needId(parsed), updateResources(parsed), { root: ctx.root }),
   },
   events: {
     flags: [{ name: 'stats', boolean: true }, { name: 'interval' }], usage: '<container-id>', minArgs: 1, maxArgs: 1,

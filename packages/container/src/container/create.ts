@@ -4,9 +4,10 @@ import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { IsolaError } from '@isola/errors';
 import { READY, abi, close, getrlimit, kill, open, pipe2, setns, spawnChild, steps as s, unixConnect, waitid, write, type SpawnedChild, type Step } from '@isola/sys';
-import { createCgroup } from '../cgroups/index.js';
+import { createCgroup, readCgroupHost } from '../cgroups/index.js';
 import { consoleSteps } from '../process/console.js';
 import { planProcess } from '../process/plan.js';
+import { checkPreservedFds } from '../process/preserve-fds.js';
 import { planRootfs, prepareRootfs } from '../rootfs/plan.js';
 import { parseSpec } from '../spec/validate.js';
 import type { IdMapping, LinuxResources, Spec, State } from '../spec/types.js';
@@ -27,6 +28,8 @@ export interface CreateOptions {
   pidFile?: string;
   consoleSocket?: string;
   warn?: (message: string) => void;
+  /** runc's --preserve-fds: fds 3 to 3+N-1 of this process pass into the container's process. */
+  preserveFds?: number;
   /** Fault injection for tests: the child's step with this index fails with EBADF. */
   failAtStep?: number;
 }
@@ -66,10 +69,12 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
   const rootfs = resolve(bundle, spec.root!.path);
   if (!existsSync(rootfs)) throw new IsolaError('ENOENT', `root.path: ${rootfs} does not exist`);
   const namespaces = planNamespaces(spec.linux?.namespaces);
+  const preserveFds = checkPreservedFds(options.preserveFds, fixedFd());
   if (!namespaces.has('mount')) throw new IsolaError('ECONFIG', 'config.json: linux.namespaces: isola needs a mount namespace to build the root filesystem');
 
   store.claim(options.id);
-  const cgroup = createCgroup(spec.linux?.cgroupsPath || `/isola/${options.id}`);
+  const cgroupHost = readCgroupHost();
+  const cgroup = createCgroup(spec.linux?.cgroupsPath || `/isola/${options.id}`, { host: cgroupHost });
   const fds: number[] = [];
   let child: SpawnedChild | undefined;
   try {
@@ -84,19 +89,26 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
 
     const [syncR, syncW] = pipe2();
     fds.push(syncR, syncW);
-    const rootfsInput = { spec, rootfs, bundle, fixedFd: fixedFd() };
+    const rootfsInput = { spec, rootfs, bundle, fixedFd: fixedFd(), cgroupHost };
     let consoleFd: number | undefined;
     if (spec.process.terminal) {
       consoleFd = unixConnect(resolve(options.consoleSocket!));
       fds.push(consoleFd);
     }
     prepareRootfs(rootfsInput);
-    const processPlan = planProcess(spec, rootfs);
+    const processPlan = planProcess(spec, rootfs, { preserveFds });
+    const rootfsSteps = planRootfs(rootfsInput);
+    // createContainer hooks run in the container's namespaces "before pivot_root": the child stops there.
+    const hooksBeforePivot = (spec.hooks?.createContainer?.length ?? 0) > 0;
+    if (hooksBeforePivot) {
+      const fchdir = rootfsSteps.findIndex((st) => st.syscall === 'pivot_root') - 1;
+      rootfsSteps.splice(fchdir, 0, READY, { ...s.waitForParentStep(syncR), describe: 'wait for the createContainer hooks' });
+    }
     const steps: Step[] = [
       ...namespaces.join,
       s.waitForParentStep(syncR),
       ...(namespaces.unshareCgroup ? [{ syscall: 'unshare', args: [abi.CLONE_NEWCGROUP], describe: 'unshare the cgroup namespace' } as Step] : []),
-      ...planRootfs(rootfsInput),
+      ...rootfsSteps,
       ...(consoleFd === undefined ? [] : consoleSteps(consoleFd, rootfsInput.fixedFd + 2, spec.process.consoleSize)),
       ...processPlan.setup,
       READY,
@@ -138,9 +150,14 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     await runHooks('prestart', spec.hooks, stateOf(record, 'creating'));
     await runHooks('createRuntime', spec.hooks, stateOf(record, 'creating'));
     write(syncW, Buffer.from('c'));
+    if (hooksBeforePivot) {
+      child.awaitReady();
+      const container = { pid, namespaces: new Set(spec.linux?.namespaces?.map((n) => n.type)) };
+      await runHooks('createContainer', spec.hooks, stateOf(record, 'creating'), undefined, container);
+      write(syncW, Buffer.from('h'));
+    }
     child.awaitReady();
     store.write(record);
-    await runHooks('createContainer', spec.hooks, stateOf(record, 'created'));
     if (options.pidFile) writeAtomic(resolve(options.pidFile), String(pid));
     return { record, child };
   } catch (error) {

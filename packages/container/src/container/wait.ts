@@ -1,7 +1,7 @@
-// Waiting for a container's init to exit: waitid when it is our child (library use, `run`), else
-// polling /proc (the exit status then belongs to whoever is its parent).
+// Waiting for a container's init to exit: when it is our child (library use, `run`), woken by its exit
+// (whenExited) and reaped with waitid; else polling /proc (the exit status then belongs to its parent).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { abi, waitid, type ChildState } from '@isola/sys';
+import { abi, waitid, whenExited, type ChildState } from '@isola/sys';
 import { isAlive } from '../state/process-info.js';
 
 /** Exit status as a shell reports it: the code, or 128 + the signal. */
@@ -10,6 +10,14 @@ export function exitCode(state: ChildState): number {
 }
 
 export async function waitForExit(pid: number, startTime: number): Promise<number | null> {
+  try {
+    if (await whenExited(pid)) {
+      const state = waitid({ pid }, abi.WEXITED | abi.WNOHANG);
+      if (state) return exitCode(state);
+    }
+  } catch {
+    // not our child, or reaped meanwhile: the loop below tells
+  }
   let delay = 0.2;
   for (;;) {
     try {

@@ -73,7 +73,12 @@ export interface ProcessPlan {
   skippedSyscalls: string[];
 }
 
-export function planProcess(spec: Spec, rootfs: string): ProcessPlan {
+export interface ProcessOptions {
+  /** runc's --preserve-fds: the runtime's fds 3 to 3+N-1 stay open in the process, at the same numbers. */
+  preserveFds?: number;
+}
+
+export function planProcess(spec: Spec, rootfs: string, options: ProcessOptions = {}): ProcessPlan {
   const process = spec.process!;
   const executable = resolveExecutable(process, rootfs);
   const setup: Step[] = [];
@@ -119,10 +124,12 @@ export function planProcess(spec: Spec, rootfs: string): ProcessPlan {
     // before the user switch drops that.
     exec.splice(exec.findIndex((s) => s.syscall === 'setgroups'), 0, filterStep);
   }
-  // No host fd may survive into the container (CVE-2024-21626): everything above stdio closes on exec,
-  // and stdio itself must stay open (Node marks fds 0-2 close-on-exec).
-  exec.push({ syscall: 'close_range', args: [3, 0xffffffff, abi.CLOSE_RANGE_CLOEXEC], describe: 'close inherited fds on exec' });
+  // No host fd may survive into the container (CVE-2024-21626): everything above stdio and the fds the
+  // caller asked to preserve closes on exec, and those must stay open (Node marks fds 0-2 close-on-exec).
+  const keep = 3 + (options.preserveFds ?? 0);
+  exec.push({ syscall: 'close_range', args: [keep, 0xffffffff, abi.CLOSE_RANGE_CLOEXEC], describe: 'close inherited fds on exec' });
   for (const fd of [0, 1, 2]) exec.push({ syscall: 'fcntl', args: [fd, abi.F_SETFD, 0], describe: `keep fd ${fd} open across exec`, ignoreFailure: true });
+  for (let fd = 3; fd < keep; fd++) exec.push({ syscall: 'fcntl', args: [fd, abi.F_SETFD, 0], describe: `keep fd ${fd} open across exec (--preserve-fds)` });
   exec.push({ syscall: 'execve', args: [executable, process.args!, process.env ?? []], describe: `execve(${JSON.stringify(executable)})` });
   return { setup, exec, skippedSyscalls };
 }

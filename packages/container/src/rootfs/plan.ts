@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { abi, makedev, slot, type Step } from '@isola/sys';
-import { readCgroupHost } from '../cgroups/index.js';
+import { type CgroupHost, readCgroupHost } from '../cgroups/index.js';
 import type { Device, Mount, Spec } from '../spec/types.js';
 import { parseMountOptions, rootfsPropagation } from './options.js';
 import { createMountPoint, secureJoin } from './secure-join.js';
@@ -18,6 +18,8 @@ export interface RootfsInput {
   bundle: string;
   /** An fd number free in the child, where each mount target is pinned (and the next one, /dev/null). */
   fixedFd: number;
+  /** The host's cgroup hierarchies, if the caller has read them already. */
+  cgroupHost?: CgroupHost;
 }
 
 /** runc's default devices, created in every container with a /dev mount. */
@@ -59,8 +61,7 @@ export function prepareRootfs(input: RootfsInput): void {
   });
 }
 
-function cgroupSteps(mount: Mount, target: string, fixedFd: number, flags: number): Step[] {
-  const host = readCgroupHost();
+function cgroupSteps(mount: Mount, target: string, fixedFd: number, flags: number, host: CgroupHost): Step[] {
   const at = `/proc/self/fd/${fixedFd}`;
   if (host.mode === 'v2') return [...pinTarget(target, fixedFd), mountStep('cgroup2', at, 'cgroup2', flags, null, `mount cgroup2 on ${target}`)];
   // v1 and hybrid: a tmpfs with one cgroup mount per hierarchy, as the container's cgroup namespace shows them.
@@ -88,7 +89,7 @@ function mountSteps(mount: Mount, index: number, earlier: readonly Mount[], inpu
     steps.push(...createInRoot(target, fileBind ? 'file' : 'dir'));
   }
   const what = `mounts[${index}] (${mount.type ?? 'bind'} on ${target})`;
-  if (mount.type === 'cgroup') return [...steps, ...cgroupSteps(mount, target, input.fixedFd, options.flags)];
+  if (mount.type === 'cgroup') return [...steps, ...cgroupSteps(mount, target, input.fixedFd, options.flags, input.cgroupHost ?? readCgroupHost())];
   steps.push(...pinTarget(target, input.fixedFd));
   if (isBind(mount)) {
     steps.push(mountStep(bindSource(mount, input.bundle), at, null, abi.MS_BIND | (options.recursive ? abi.MS_REC : 0), null, what));
@@ -123,14 +124,23 @@ function deviceSteps(devices: readonly Device[]): Step[] {
   return steps;
 }
 
+type Kind = 'dir' | 'file' | 'missing';
+/** The host kernel's /proc and /sys entries keep their kind: stat them once per process (stat on /proc is slow). */
+const kernelKinds = new Map<string, Kind>();
+
 /** Is `path` (a container path) a directory? Kernel filesystems are judged by the host's own /proc and /sys. */
-function kindOf(path: string, rootfs: string): 'dir' | 'file' | 'missing' {
-  const host = path.startsWith('/proc/') || path.startsWith('/sys/') ? path : secureJoin(rootfs, path);
+function kindOf(path: string, rootfs: string): Kind {
+  const kernel = path.startsWith('/proc/') || path.startsWith('/sys/');
+  const known = kernel ? kernelKinds.get(path) : undefined;
+  if (known) return known;
+  let kind: Kind;
   try {
-    return statSync(host).isDirectory() ? 'dir' : 'file';
+    kind = statSync(kernel ? path : secureJoin(rootfs, path)).isDirectory() ? 'dir' : 'file';
   } catch {
-    return 'missing';
+    kind = 'missing';
   }
+  if (kernel) kernelKinds.set(path, kind);
+  return kind;
 }
 
 /**

@@ -56,48 +56,59 @@ export function programSize(steps: readonly Step[]): number {
   return size;
 }
 
+/** Writes a u64: small non-negative numbers as two u32 halves (no BigInt), everything else as BigInt. */
+function setU64(view: DataView, at: number, value: number | bigint): void {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
+    view.setUint32(at, value % 0x100000000, true);
+    view.setUint32(at + 4, Math.floor(value / 0x100000000), true);
+  } else {
+    view.setBigUint64(at, BigInt.asUintN(64, BigInt(value)), true);
+  }
+}
+
 /**
  * Writes the program into `memory`, which lives at native address `base` (pointers in the program are
  * absolute: the child sees the same addresses in its copy of the address space).
  */
 export function layOutProgram(steps: readonly Step[], errorFd: number, memory: Uint8Array, base: bigint): void {
   const view = new DataView(memory.buffer, memory.byteOffset, memory.byteLength);
+  const text = Buffer.from(memory.buffer, memory.byteOffset, memory.byteLength);
   let pool = PROGRAM.steps + steps.length * PROGRAM.stepSize;
-  const place = (arg: StepArg): bigint => {
-    if (arg === null) return 0n;
-    if (typeof arg === 'number') return BigInt.asUintN(64, BigInt(arg));
-    if (typeof arg === 'bigint') return BigInt.asUintN(64, arg);
-    if (isSlot(arg)) return 0n; // resolved by the interpreter from the step's flags
+  const place = (arg: StepArg): bigint | number => {
+    if (arg === null) return 0;
+    if (typeof arg === 'number' || typeof arg === 'bigint') return arg;
+    if (isSlot(arg)) return 0; // resolved by the interpreter from the step's flags
     const at = pool;
     if (typeof arg === 'string') {
       pool += poolSize(arg);
-      memory.set(Buffer.from(`${arg}\0`), at);
+      text[at + text.write(arg, at, 'utf8')] = 0;
     } else if (arg instanceof Uint8Array) {
       pool += poolSize(arg);
       memory.set(arg, at);
     } else if (isStruct(arg)) {
       pool += align8(arg.bytes.byteLength);
       memory.set(arg.bytes, at);
-      for (const [offset, target] of arg.pointers) view.setBigUint64(at + offset, place(target), true);
+      for (const [offset, target] of arg.pointers) setU64(view, at + offset, place(target));
     } else {
       pool += 8 * (arg.length + 1);
-      arg.forEach((s, i) => view.setBigUint64(at + 8 * i, place(s), true));
-      view.setBigUint64(at + 8 * arg.length, 0n, true);
+      arg.forEach((s, i) => setU64(view, at + 8 * i, place(s)));
+      setU64(view, at + 8 * arg.length, 0);
     }
     return base + BigInt(at);
   };
-  view.setBigUint64(PROGRAM.count, BigInt(steps.length), true);
-  view.setBigUint64(PROGRAM.errorFd, BigInt(errorFd), true);
+  setU64(view, PROGRAM.count, steps.length);
+  setU64(view, PROGRAM.errorFd, errorFd);
   steps.forEach((step, i) => {
     if (step.args.length > 6) throw new RangeError(`${step.describe}: a syscall takes at most 6 arguments`);
     const at = PROGRAM.steps + i * PROGRAM.stepSize;
-    view.setBigUint64(at, BigInt(SYS[step.syscall]), true);
-    let flags = step.ignoreFailure ? STEP_IGNORE_FAILURE : 0n;
-    if (step.saveTo !== undefined) flags |= BigInt(checkSlot(step.saveTo, step) + 1) << STEP_SAVE_SHIFT;
+    setU64(view, at, SYS[step.syscall]);
+    // Flags fit in 40 bits: plain arithmetic, no BigInt (see interpreter.S for the layout).
+    let flags = step.ignoreFailure ? Number(STEP_IGNORE_FAILURE) : 0;
+    if (step.saveTo !== undefined) flags += (checkSlot(step.saveTo, step) + 1) * 2 ** Number(STEP_SAVE_SHIFT);
     step.args.forEach((arg, a) => {
-      if (isSlot(arg)) flags |= BigInt(checkSlot(arg.slot, step) + 1) << (STEP_ARG_SHIFT + 4n * BigInt(a));
-      view.setBigUint64(at + 8 + 8 * a, place(arg), true);
+      if (isSlot(arg)) flags += (checkSlot(arg.slot, step) + 1) * 2 ** (Number(STEP_ARG_SHIFT) + 4 * a);
+      setU64(view, at + 8 + 8 * a, place(arg));
     });
-    view.setBigUint64(at + PROGRAM.flags, flags, true);
+    setU64(view, at + PROGRAM.flags, flags);
   });
 }

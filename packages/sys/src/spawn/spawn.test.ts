@@ -1,10 +1,11 @@
-// Children started by the interpreter under the real kernel: steps run, namespaces are new, failures
-// name their step, and no JavaScript runs in the child.
-import { execFileSync } from 'node:child_process';
+// Children started under the real kernel, by both paths (the interpreter's machine code, and the pure-TS
+// path's Node child): steps run, namespaces are new, failures name their step. The TS path's child runs
+// the compiled dist/ of @isola/sys: `npx nx run sys:build` first (npm test does).
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itNeeds } from '../../../../test/support/requirements.js';
 import * as c from '../abi/constants.js';
 import { close, pipe2, write } from '../syscalls/files.js';
@@ -12,7 +13,7 @@ import { waitid } from '../syscalls/process.js';
 import { INTERPRETER_HEX } from './interpreter.js';
 import { type Step, slot } from './program.js';
 import { readAll, runCaptured } from '../testing.js';
-import { READY, SpawnError, spawn, spawnChild } from './spawn.js';
+import { READY, SpawnError, spawn, spawnChild, spawnPath } from './spawn.js';
 import * as s from './steps.js';
 
 /** Runs steps with the child's stdout on a pipe; returns what it printed and how it ended. */
@@ -20,7 +21,7 @@ function run(steps: Step[], namespaces = 0) {
   return runCaptured(steps, { namespaces });
 }
 
-describe('spawn', () => {
+describe('interpreter', () => {
   itNeeds({ tools: ['as', 'objcopy'] })('runs the bytes assembled from interpreter.S', () => {
     const dir = mkdtempSync(join(tmpdir(), 'isola-asm-'));
     try {
@@ -32,6 +33,26 @@ describe('spawn', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** Runs the enclosing describe's tests with ISOLA_SPAWN set to `path`. */
+function onPath(path: 'machine-code' | 'ts'): void {
+  const saved = process.env.ISOLA_SPAWN;
+  beforeAll(() => {
+    process.env.ISOLA_SPAWN = path;
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.ISOLA_SPAWN;
+    else process.env.ISOLA_SPAWN = saved;
+  });
+}
+
+describe.each(['machine-code', 'ts'] as const)('spawn (%s path)', (path) => {
+  onPath(path);
+
+  it('takes the path it was asked to', () => {
+    expect(spawnPath()).toBe(path);
   });
 
   it('runs steps and exits 0 when the list ends without execve', () => {
@@ -101,7 +122,9 @@ describe('spawn', () => {
   });
 });
 
-describe('seccomp step', () => {
+describe.each(['machine-code', 'ts'] as const)('seccomp step (%s path)', (path) => {
+  onPath(path);
+
   it('installs a filter whose verdict the child then lives under', () => {
     // A filter that fails every syscall with EPERM except write and exit_group (x86-64 numbers 1, 231).
     const insn = (code: number, jt: number, jf: number, k: number) => {
@@ -130,7 +153,9 @@ describe('seccomp step', () => {
   });
 });
 
-describe('slots', () => {
+describe.each(['machine-code', 'ts'] as const)('slots (%s path)', (path) => {
+  onPath(path);
+
   it('passes a saved fd to later steps', () => {
     const dir = mkdtempSync(join(tmpdir(), 'isola-slot-'));
     try {
@@ -168,9 +193,28 @@ describe('slots', () => {
       waitid({ pid: holder.pid });
     }
   });
+
+  itNeeds({ root: true })('joins a mount namespace (setns needs the thread\'s own fs attributes)', () => {
+    const [holdR, holdW] = pipe2();
+    const holder = spawnChild({ namespaces: c.CLONE_NEWNS, steps: [s.waitForParentStep(holdR)] });
+    close(holdR);
+    try {
+      const path = `/proc/${holder.pid}/ns/mnt`;
+      for (let i = 0; i < 100 && readlinkSync(path) === readlinkSync('/proc/self/ns/mnt'); i++) execFileSync('sleep', ['0.01']);
+      const { output } = run([s.openStep(path, c.O_RDONLY, 0), s.setnsStep(0, c.CLONE_NEWNS, path), s.execveStep('/bin/sh', ['sh', '-c', 'readlink /proc/self/ns/mnt'], [])]);
+      expect(output.trim()).toBe(readlinkSync(path));
+    } finally {
+      write(holdW, Buffer.from('x'));
+      close(holdW);
+      holder.awaitSteps();
+      waitid({ pid: holder.pid });
+    }
+  });
 });
 
-describe('READY', () => {
+describe.each(['machine-code', 'ts'] as const)('READY (%s path)', (path) => {
+  onPath(path);
+
   it('reports readiness and leaves the child running until released', () => {
     const [syncR, syncW] = pipe2();
     const [outR, outW] = pipe2();
@@ -189,5 +233,48 @@ describe('READY', () => {
   it('fails awaitReady with the step that failed before it', () => {
     const child = spawnChild({ steps: [s.chdirStep('/nonexistent'), READY] });
     expect(() => child.awaitReady()).toThrow('step 1, chdir("/nonexistent"): ENOENT (No such file or directory)');
+  });
+});
+
+describe('choosing the path', () => {
+  it('rejects an unknown ISOLA_SPAWN value, naming it', () => {
+    const saved = process.env.ISOLA_SPAWN;
+    process.env.ISOLA_SPAWN = 'fast';
+    try {
+      expect(() => spawnChild({ steps: [s.exitStep(0)] })).toThrow('ISOLA_SPAWN=fast: expected "machine-code" or "ts"');
+    } finally {
+      if (saved === undefined) delete process.env.ISOLA_SPAWN;
+      else process.env.ISOLA_SPAWN = saved;
+    }
+  });
+
+  it('refuses a new user namespace on the TS path with a reason, leaving no child', () => {
+    const saved = process.env.ISOLA_SPAWN;
+    process.env.ISOLA_SPAWN = 'ts';
+    try {
+      expect(() => spawnChild({ namespaces: c.CLONE_NEWUSER, steps: [s.exitStep(0)] })).toThrow(/new user namespace needs the machine-code spawn path/);
+      expect(() => waitid('any', c.WEXITED | c.WNOHANG)).toThrow(/ECHILD/);
+    } finally {
+      if (saved === undefined) delete process.env.ISOLA_SPAWN;
+      else process.env.ISOLA_SPAWN = saved;
+    }
+  });
+
+  it('falls back to the TS path by itself where memory may not become executable (PR_SET_MDWE)', () => {
+    // A process of its own: MDWE cannot be undone. --jitless, because V8's JIT needs executable memory too.
+    const sys = new URL('../../dist/index.js', import.meta.url).href;
+    const script = `const sys = await import(${JSON.stringify(sys)});
+      sys.prctl(65, 1); // PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN
+      const [r, w] = sys.pipe2();
+      const pid = sys.spawn({ steps: [sys.steps.writeStep(w, 'child ran')] });
+      sys.close(w);
+      const b = Buffer.alloc(64);
+      const n = sys.read(r, b);
+      console.log(sys.spawnPath(), b.subarray(0, n).toString(), JSON.stringify(sys.waitid({ pid })));`;
+    const env = { ...process.env };
+    delete env.ISOLA_SPAWN;
+    const r = spawnSync(process.execPath, ['--jitless', '--no-expose-wasm', '--input-type=module', '-e', script], { encoding: 'utf8', env });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^ts child ran \{"kind":"exited","pid":\d+,"status":0\}\n$/);
   });
 });

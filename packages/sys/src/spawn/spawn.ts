@@ -1,6 +1,7 @@
-// Starts a child in new namespaces without running any JavaScript in it: clone() enters the 150-byte
+// Starts a child in new namespaces without running any JavaScript in it: clone() enters the 205-byte
 // interpreter, which executes the prepared steps and then execve. A failing step is reported back as
 // (step, errno) over a close-on-exec pipe, so the parent learns of success when the pipe closes.
+// Where that machine code cannot run, the same steps run in a Node child instead (fallback/launch.ts).
 import { IsolaError } from '@isola/errors';
 import * as c from '../abi/constants.js';
 import { SyscallError, errnoName } from '../errors.js';
@@ -9,9 +10,12 @@ import { close, fcntl, pipe2, read } from '../syscalls/files.js';
 import { type Mapping, mmap } from '../syscalls/memory.js';
 import { describeCloneFlags } from '../syscalls/namespaces.js';
 import { waitid } from '../syscalls/process.js';
-import { INTERPRETER_HEX } from './interpreter.js';
+import { LOAD_FAILED_MARK, TS_PREFIX_LENGTH, launchTsChild } from './fallback/launch.js';
+import { interpreterCode, spawnPath } from './path.js';
 import { type Step, layOutProgram, programSize } from './program.js';
 import { resetSignalsSteps } from './steps.js';
+
+export { spawnPath, type SpawnPath } from './path.js';
 
 export class SpawnError extends IsolaError {
   readonly step: number;
@@ -27,27 +31,15 @@ export class SpawnError extends IsolaError {
   }
 }
 
-let code: Mapping | undefined;
 /** glibc's clone() keeps fn and arg on the child's stack; the interpreter itself uses none. */
 const STACK_SIZE = 4096;
-
-/** The interpreter in an executable page: made once, shared by every spawn. */
-function interpreter(): Mapping {
-  if (!code) {
-    const bytes = Buffer.from(INTERPRETER_HEX, 'hex');
-    code = mmap(4096);
-    code.bytes.set(bytes);
-    code.protect(c.PROT_READ | c.PROT_EXEC);
-  }
-  return code;
-}
 
 /**
  * Children that share this process's memory (CLONE_VM) read their program and stack from it until they
  * exec or exit: the mapping is freed only then. Detached children's mappings wait here, and are freed
  * once their report pipe says they are done.
  */
-const detached: Array<{ fd: number; memory: Mapping }> = [];
+const detached: Array<{ fd: number; memory: Mapping | undefined }> = [];
 
 function reapDetached(): void {
   for (let i = detached.length - 1; i >= 0; i--) {
@@ -59,7 +51,7 @@ function reapDetached(): void {
       if (error instanceof SyscallError && error.code === 'EAGAIN') continue;
     }
     close(fd);
-    memory.unmap();
+    memory?.unmap();
     detached.splice(i, 1);
   }
 }
@@ -84,9 +76,10 @@ export class SpawnedChild {
   readonly #steps: readonly Step[];
   readonly #offset: number;
 
-  readonly #memory: Mapping;
+  /** The program and stack a CLONE_VM child reads from this process (none for the TS path). */
+  readonly #memory: Mapping | undefined;
 
-  constructor(pid: number, errorFd: number, steps: readonly Step[], offset: number, memory: Mapping) {
+  constructor(pid: number, errorFd: number, steps: readonly Step[], offset: number, memory?: Mapping) {
     this.pid = pid;
     this.#errorFd = errorFd;
     this.#steps = steps;
@@ -130,7 +123,7 @@ export class SpawnedChild {
   #finished(): void {
     if (this.#errorFd >= 0) close(this.#errorFd);
     this.#errorFd = -1;
-    this.#memory.unmap();
+    this.#memory?.unmap();
   }
 
   #readReport(): { step: number; errno: number } | null {
@@ -152,6 +145,7 @@ export class SpawnedChild {
   #fail(report: { step: number; errno: number }): never {
     this.#finished();
     waitid({ pid: this.pid });
+    if (report.step === LOAD_FAILED_MARK) throw new SpawnError(0, 'start the pure-TS spawn child', report.errno);
     const index = report.step - this.#offset;
     const step = this.#steps[index];
     throw new SpawnError(index, step?.describe ?? `signal reset ${report.step}`, report.errno);
@@ -164,13 +158,30 @@ export class SpawnedChild {
  */
 export function spawnChild(options: SpawnOptions): SpawnedChild {
   reapDetached();
-  const code = interpreter();
+  const code = spawnPath() === 'machine-code' ? interpreterCode() : null;
   // Not dumpable while it runs the runtime's image: other processes in the namespaces it joins (a
   // container, for exec) cannot open /proc/PID/exe, the runtime's binary, to overwrite it (CVE-2019-5736).
   // execve makes the new program dumpable again.
   const resets = [{ syscall: 'prctl', args: [c.PR_SET_DUMPABLE, 0, 0, 0, 0], describe: 'prctl(PR_SET_DUMPABLE, 0)' } as Step, ...resetSignalsSteps()];
   const steps = [...resets, ...options.steps];
+  const ready = Buffer.alloc(8);
+  ready.writeUInt32LE(READY_MARK, 0);
   const [errorRead, errorWrite] = pipe2(c.O_CLOEXEC);
+  const resolved = steps.map((step) => (step === READY ? { ...step, args: [errorWrite, ready, 8] } : step));
+  if (!code) {
+    try {
+      // A dry layout here, so that a bad step fails in this process as it does on the machine-code path.
+      layOutProgram(resolved, errorWrite, new Uint8Array(programSize(resolved)), 0n);
+      const namespaces = options.namespaces ?? 0;
+      const pid = launchTsChild(resolved, errorWrite, namespaces);
+      return new SpawnedChild(pid, errorRead, options.steps, TS_PREFIX_LENGTH + resets.length);
+    } catch (error) {
+      close(errorRead);
+      throw error;
+    } finally {
+      close(errorWrite);
+    }
+  }
   // One mapping holds the child's stack (first page) and its program.
   const memory = mmap(STACK_SIZE + Math.ceil(programSize(steps) / 4096) * 4096);
   const program = memory.bytes.subarray(STACK_SIZE);
@@ -181,9 +192,6 @@ export function spawnChild(options: SpawnOptions): SpawnedChild {
   const saved = Buffer.alloc(128);
   let cloned = false;
   try {
-    const ready = Buffer.alloc(8);
-    ready.writeUInt32LE(READY_MARK, 0);
-    const resolved = steps.map((step) => (step === READY ? { ...step, args: [errorWrite, ready, 8] } : step));
     layOutProgram(resolved, errorWrite, program, programAddress);
     // CLONE_VM spares copying the page tables of a large Node process (milliseconds); a child that
     // enters or joins a user namespace must own its memory, so it gets a copy.
