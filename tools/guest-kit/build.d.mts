@@ -1,5 +1,5 @@
 // Types for build.mjs, so the hypervisor's TypeScript tests can call it.
-export type Variant = 'hello' | 'sse' | 'int3' | 'cx16' | 'spin' | 'echo' | 'reset' | 'pio' | 'mmio' | 'virtio' | 'vblkbench';
+export type Variant = 'hello' | 'sse' | 'int3' | 'cx16' | 'spin' | 'echo' | 'reset' | 'pio' | 'mmio' | 'virtio' | 'vblkbench' | 'poweroff';
 export declare const VARIANTS: readonly Variant[];
 export declare const SPIN_COUNTER_ADDRESS: number;
 export declare const PASS_STATUS: number;

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** Each variant is guest.c with -DGUEST_<NAME>; `hello` defines nothing extra. */
-export const VARIANTS = ['hello', 'sse', 'int3', 'cx16', 'spin', 'echo', 'reset', 'pio', 'mmio', 'virtio', 'vblkbench'];
+export const VARIANTS = ['hello', 'sse', 'int3', 'cx16', 'spin', 'echo', 'reset', 'pio', 'mmio', 'virtio', 'vblkbench', 'poweroff'];
 
 /** The address the spin variant increments its 64-bit counter at. */
 export const SPIN_COUNTER_ADDRESS = 0x7000;

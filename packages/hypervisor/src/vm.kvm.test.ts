@@ -79,15 +79,32 @@ describe('a VM running the guest kit', () => {
     expect(vm.state).toBe('ended');
   });
 
-  vmTest('stops on an SSE pxor the same way', async () => {
-    const { vm } = await boot('sse', 'flat');
-    await expect(vm.wait()).rejects.toMatchObject({ code: 'EVCPU_EMULATION', message: expect.stringContaining('`pxor xmm0, xmm0` (66 0f ef c0)') });
+  vmTest('emulates an SSE pxor, then stops the same way on an SSE instruction the emulator refuses', async () => {
+    const { vm, output, emulated } = await boot('sse', 'flat');
+    await expect(vm.wait()).rejects.toMatchObject({ code: 'EVCPU_EMULATION', message: expect.stringContaining('`aesenc xmm0, xmm1` (66 0f 38 dc c1)') });
+    expect(emulated).toEqual(['pxor xmm0, xmm0']);
+    expect(output()).toContain('pxor ran\n');
+    expect(output()).not.toContain('aesenc ran');
   });
 
   vmTest('ends with reason reset when the guest pulses reset through the i8042', async () => {
     const { vm, output } = await boot('reset', 'flat');
     expect(await vm.wait()).toEqual({ reason: 'reset' });
     expect(output()).toContain('resetting\n');
+  });
+
+  vmTest('shutdown presses Ctrl+Alt+Del on the i8042, and a guest that waits for it ends by itself', async () => {
+    const { vm, output } = await boot('poweroff', 'pvh');
+    await until('the guest to be ready', () => output().includes('ready\n'));
+    expect(await vm.shutdown({ timeoutMs: 20_000 })).toEqual({ reason: 'exit', status: PASS_STATUS });
+    expect(output()).toContain('ctrl-alt-del: powering off\n');
+  });
+
+  vmTest('shutdown stops the vCPUs of a guest that ignores the request once the timeout passes', async () => {
+    const { vm, output } = await boot('spin', 'pvh');
+    await until('the guest to spin', () => output().includes('spinning'));
+    expect(await vm.shutdown({ timeoutMs: 200 })).toEqual({ reason: 'stopped' });
+    expect(vm.state).toBe('ended');
   });
 
   vmTest('delivers console input to the guest through the UART', async () => {

@@ -4,9 +4,10 @@
 // to end ends the machine), or rejects with the error that stopped it.
 //
 // SMP: every vCPU but 0 is an application processor that KVM's in-kernel LAPIC holds in wait-for-SIPI
-// until the guest starts it with INIT/SIPI, as on real hardware. Each vCPU thread has its own instance
-// of the legacy port devices (the UART's output of each goes to its own ring, all pumped to the one
-// console); console input goes to vCPU 0's UART, and virtio transports share their state across threads.
+// until the guest starts it with INIT/SIPI, as on real hardware. Each vCPU thread builds its own view of
+// the legacy port devices; the 8250 is one device all the same (its state and lock are shared, and its
+// output goes to one console ring, written under that lock), as are the virtio transports. The i8042
+// and RTC are still per vCPU: console input and the power-off request go to vCPU 0's.
 import { readFile } from 'node:fs/promises';
 import { Kvm, type Regs, type Sregs, type VcpuFd, type VmFd } from '@isola/sys';
 import { IsolaError } from '@isola/errors';
@@ -26,6 +27,7 @@ import { GuestMemory } from './machine/memory.js';
 import type { ExitCounts, VcpuEnd } from './vcpu/protocol.js';
 import { ByteRing } from './vcpu/ring.js';
 import { PendingVcpuThread, type VcpuThread } from './vcpu/thread.js';
+import { serialState } from './devices/serial/device.js';
 import { VirtioDevices } from './devices/virtio/devices.js';
 import type { DiskOptions } from './devices/virtio-blk/disk-spec.js';
 import { ramOf } from './devices/virtio/ram.js';
@@ -90,8 +92,9 @@ export class Vm {
   readonly #memory: GuestMemory;
   readonly #options: VmOptions;
   readonly #pending: PendingVcpuThread[];
-  /** One console ring per vCPU thread: a ring has one producer. */
-  readonly #consoles: ByteRing[];
+  /** The console ring: every vCPU writes to it, one at a time under the UART's lock. */
+  readonly #console = new ByteRing();
+  readonly #serial = serialState();
   #threads: VcpuThread[] = [];
   #state: VmState = 'created';
   #result: Promise<VmExit> | undefined;
@@ -107,7 +110,6 @@ export class Vm {
     this.#vcpus = vcpus;
     this.#memory = memory;
     this.#options = options;
-    this.#consoles = vcpus.map(() => new ByteRing());
   }
 
   get state(): VmState {
@@ -134,9 +136,9 @@ export class Vm {
     this.#state = 'running';
     const sink = this.#options.console;
     const write = typeof sink === 'function' ? sink : sink ? (bytes: Uint8Array) => void sink.write(bytes) : () => {};
-    const pumped = Promise.all(this.#consoles.map((ring) => ring.pump(write)));
+    const pumped = this.#console.pump(write);
     const drain = async () => {
-      for (const ring of this.#consoles) ring.close();
+      this.#console.close();
       await pumped;
     };
     this.#devices?.start();
@@ -147,8 +149,8 @@ export class Vm {
           vmFd: this.#vm.fd,
           mmapSize: this.#kvm.getVcpuMmapSize(),
           memory: this.#memory.describe(),
-          platform: { debugExit: this.#options.debugExit ?? true, virtio: this.#devices?.slots },
-          console: this.#consoles[i]!.buffer,
+          platform: { debugExit: this.#options.debugExit ?? true, virtio: this.#devices?.slots, serial: this.#serial },
+          console: this.#console.buffer,
           onEmulated: this.#options.onEmulated,
         }),
       ),
@@ -213,13 +215,35 @@ export class Vm {
     return this.wait();
   }
 
+  /** Presses Ctrl+Alt+Del on the guest's i8042 (a paused VM is resumed to see it), and returns. */
+  requestPowerOff(): void {
+    if (this.#state !== 'running' && this.#state !== 'paused') throw hypervisorError('EVM_STATE', `cannot ask a VM that is ${this.#state} to power off`, {});
+    this.resume();
+    this.#threads[0]!.ctrlAltDel();
+  }
+
+  /**
+   * Asks the guest to power off (Ctrl+Alt+Del on the i8042, as Firecracker's SendCtrlAltDel) and
+   * waits up to timeoutMs (default 10 s) for it to end by itself (a Linux guest reboots, which ends
+   * the VM with reason 'reset'); then stops the vCPUs, and the VM ends with reason 'stopped'.
+   */
+  async shutdown(options: { timeoutMs?: number } = {}): Promise<VmExit> {
+    if (this.#state === 'created' || this.#state === 'ended') return this.stop();
+    this.requestPowerOff();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), options.timeoutMs ?? 10_000)));
+    const ended = await Promise.race([this.#result!.then(() => 'ended' as const, () => 'ended' as const), timedOut]);
+    clearTimeout(timer);
+    return ended === 'ended' ? this.wait() : this.stop();
+  }
+
   /** Each vCPU's registers, for debugging: only while paused, when no KVM_RUN holds the vCPUs. */
   registers(): { regs: Regs; sregs: Sregs }[] {
     if (this.#state !== 'paused') throw hypervisorError('EVM_STATE', `registers can be read while the VM is paused, not ${this.#state}`, {});
     return this.#vcpus.map((vcpu) => ({ regs: vcpu.getRegs(), sregs: vcpu.getSregs() }));
   }
 
-  /** Bytes for the guest's serial port (vCPU 0's UART), as if typed at its console. */
+  /** Bytes for the guest's serial port, as if typed at its console (delivered by vCPU 0's thread). */
   input(bytes: Uint8Array | string): void {
     if (this.#state !== 'running' && this.#state !== 'paused') throw hypervisorError('EVM_STATE', `cannot send input to a VM that is ${this.#state}`, {});
     this.#threads[0]!.input(typeof bytes === 'string' ? new Uint8Array(Buffer.from(bytes)) : bytes);

@@ -1,6 +1,8 @@
 /* The SMP guest: vCPU 0 (entered through PVH) starts vCPU 1 with INIT, SIPI, SIPI through its local
  * APIC, as a PC's firmware and Linux do; vCPU 1 comes up in real mode at the trampoline, climbs to
  * long mode, prints its APIC ID over the 8250 and sets a flag; vCPU 0 waits for the flag and passes.
+ * The 8250 is one device for both: vCPU 1 reads back the scratch register vCPU 0 wrote, and the two
+ * take turns printing lines, which must reach the console in that order.
  * No interrupts are taken: the APs are started through the in-kernel LAPIC's ICR only. */
 #include "kit.h"
 
@@ -19,6 +21,10 @@ extern char ap_tramp_start[], ap_tramp_end[], ap_tramp_gdt[];
 u32 ap_cr3;
 static volatile u32 ap_started;
 static volatile u32 ap_apic_id;
+/* Whose line is next: vCPU 0 prints on even turns, vCPU 1 on odd ones. */
+static volatile u32 turn;
+#define TURNS 6
+#define SCRATCH_VALUE 0x5a
 
 static inline void lapic_write(u32 reg, u32 value) { *(volatile u32 *)(LAPIC + reg) = value; }
 static inline u32 lapic_read(u32 reg) { return *(volatile u32 *)(LAPIC + reg); }
@@ -41,7 +47,16 @@ void ap_main(void) {
 	print("hello from vCPU ");
 	print_dec(ap_apic_id);
 	put('\n');
+	print("vCPU 1 reads the scratch register: ");
+	print_dec(inb(SERIAL + 7));
+	put('\n');
 	ap_started = 1;
+	for (u32 t = 1; t < TURNS; t += 2) {
+		while (turn != t)
+			__asm__ volatile("pause");
+		print("pong from vCPU 1\n");
+		turn = t + 1;
+	}
 }
 
 void guest_main(const void *start_info) {
@@ -54,6 +69,7 @@ void guest_main(const void *start_info) {
 	u64 cr3;
 	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
 	ap_cr3 = (u32)cr3;
+	outb(SERIAL + 7, SCRATCH_VALUE);
 	lapic_write(LAPIC_SVR, lapic_read(LAPIC_SVR) | 0x100); /* software-enable the APIC */
 	send_ipi(1, ICR_INIT);
 	send_ipi(1, ICR_STARTUP | AP_VECTOR);
@@ -68,5 +84,11 @@ void guest_main(const void *start_info) {
 	print("smp: vCPU 1 is up (APIC ID ");
 	print_dec(ap_apic_id);
 	print(")\n");
+	for (u32 t = 0; t < TURNS; t += 2) {
+		print("ping from vCPU 0\n");
+		turn = t + 1;
+		while (turn != t + 2)
+			__asm__ volatile("pause");
+	}
 	finish(ap_apic_id == 1 ? PASS : 2);
 }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Bus } from './bus.js';
 import { DebugExit } from './debug-exit/device.js';
-import { I8042 } from './i8042/device.js';
+import { CTRL_ALT_DEL, I8042 } from './i8042/device.js';
 import { Rtc } from './rtc/device.js';
 
 describe('Bus', () => {
@@ -49,6 +49,25 @@ describe('i8042', () => {
     expect(resets).toBe(0);
     kbd.write(4, Uint8Array.of(0xfe));
     expect(resets).toBe(1);
+  });
+});
+
+describe('i8042 power-off request', () => {
+  it('queues Ctrl+Alt+Del as scancode set 2 make codes, with an IRQ 1 edge per byte, read through the data port', () => {
+    const edges: boolean[] = [];
+    const kbd = new I8042(() => {}, (level) => edges.push(level));
+    const data = new Uint8Array(1);
+    kbd.keyboard(CTRL_ALT_DEL);
+    const read: number[] = [];
+    for (;;) {
+      kbd.read(4, data);
+      if (!(data[0]! & 1)) break;
+      kbd.read(0, data);
+      read.push(data[0]!);
+    }
+    expect(read).toEqual([0x14, 0x11, 0xe0, 0x71]);
+    // One edge when the bytes arrive, one more for each byte still waiting after a read.
+    expect(edges).toEqual([true, false, true, false, true, false, true, false]);
   });
 });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { decodeOne } from '@isola/wasm';
+import { decodeOne, formatInstruction } from '@isola/wasm';
 import { disassemble } from './disassemble.js';
 
-const text = (bytes: number[], bitness: 16 | 32 | 64 = 64) => disassemble(decodeOne(Uint8Array.from(bytes), { bitness }));
+const text = (bytes: number[], bitness: 16 | 32 | 64 = 64) => disassemble({ formatInstruction }, decodeOne(Uint8Array.from(bytes), { bitness }));
 
 describe('disassemble', () => {
   it('names the instructions KVM cannot emulate on PVM hosts, with their operands', () => {

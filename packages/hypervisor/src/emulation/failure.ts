@@ -4,12 +4,13 @@
 // that names the instruction, its address and the registers, which is what a person debugging the
 // guest needs first.
 import type { VcpuExit, VcpuFd, Regs, Sregs } from '@isola/sys';
-import { decodeOne, emulate, type Bitness, type EmulatorCpu, type GuestBus } from '@isola/wasm';
+import type { Bitness, EmulatorCpu, GuestBus } from '@isola/wasm';
 import type { IsolaError } from '@isola/errors';
 import type { Bus } from '../devices/bus.js';
 import { hex, hypervisorError } from '../errors.js';
 import type { GuestMemory } from '../machine/memory.js';
 import { disassemble, hexBytes } from './disassemble.js';
+import type { Emulator } from './emulator.js';
 
 type InternalError = Extract<VcpuExit, { kind: 'internal-error' }>;
 
@@ -55,7 +56,12 @@ export function emulatorBus(memory: GuestMemory, mmio: Bus): GuestBus {
   };
 }
 
-export function handleInternalError(exit: InternalError, vcpu: VcpuFd, memory: GuestMemory, mmio: Bus): EmulationOutcome {
+/** Whether this internal error is one the emulator is asked about (it carries the instruction's bytes). */
+export function needsEmulator(exit: InternalError): boolean {
+  return exit.reason === 'emulation' && exit.instruction !== undefined && exit.instruction.length > 0;
+}
+
+export function handleInternalError(exit: InternalError, vcpu: VcpuFd, memory: GuestMemory, mmio: Bus, emulator: Emulator | undefined): EmulationOutcome {
   const regs = vcpu.getRegs();
   const sregs = vcpu.getSregs();
   const where = `vCPU ${vcpu.id} at rip ${hex(regs.rip)}`;
@@ -70,6 +76,8 @@ export function handleInternalError(exit: InternalError, vcpu: VcpuFd, memory: G
     };
   }
   const bytes = exit.instruction;
+  // The runner waits for the emulator before it hands over an instruction (needsEmulator).
+  if (!emulator) throw hypervisorError('EVCPU_EMULATION', `the x86 emulator is not loaded for the instruction at rip ${hex(regs.rip)}`, {});
   const bitness = bitnessOf(sregs);
   const cpu: EmulatorCpu = {
     regs,
@@ -83,12 +91,12 @@ export function handleInternalError(exit: InternalError, vcpu: VcpuFd, memory: G
   };
   let result;
   try {
-    result = emulate(bytes, cpu, emulatorBus(memory, mmio));
+    result = emulator.emulate(bytes, cpu, emulatorBus(memory, mmio));
   } catch (cause) {
-    const text = disassemble(decodeOne(bytes, { bitness, ip: regs.rip }));
+    const text = disassemble(emulator, emulator.decodeOne(bytes, { bitness, ip: regs.rip }));
     return { kind: 'stop', error: hypervisorError('EVCPU_EMULATION', `emulating \`${text}\` (${hexBytes(bytes)}) on ${where} failed`, { rip: regs.rip.toString(16) }, cause) };
   }
-  const text = disassemble(result.instruction);
+  const text = disassemble(emulator, result.instruction);
   // KVM hands over 15 bytes from RIP: show the instruction's own.
   const own = result.instruction.status === 'ok' ? bytes.subarray(0, result.instruction.length) : bytes;
   if (result.kind === 'ok') {

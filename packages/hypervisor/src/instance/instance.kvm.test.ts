@@ -1,5 +1,5 @@
 // Detached VMs end to end through the library the CLI calls: a monitor process per VM that outlives
-// its caller, console.log, state that never says running after the monitor died, stop (power-off,
+// its caller, console.log, state that never says running after the monitor died, stop (Ctrl+Alt+Del,
 // then kill), rm, and a bad kernel that leaves nothing behind. State goes to a temporary $ISOLA_ROOT.
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,7 +58,19 @@ describe('detached VMs', () => {
     expect(existsSync(join(root, 'vm-names', 'hello'))).toBe(false);
   }, 30_000);
 
-  vmTest('stop asks the monitor to power the VM off; rm refuses a running VM without -f', async () => {
+  vmTest('stop presses Ctrl+Alt+Del for the guest through the monitor, and a guest that acts on it ends cleanly', async () => {
+    const { guests } = buildGuests();
+    const config = await startDetachedVm({ root, name: 'polite', memoryMiB: 16, kernel: guests.poweroff.pvh });
+    const record = new VmStore(root).record(config.id)!;
+    await until('the guest to be ready', async () => (await logsOf('polite')).includes('ready\n'));
+    expect(await stopVm('polite', { root, timeoutMs: 20_000 })).toEqual({ id: config.id, name: 'polite', killed: false });
+    expect(monitorAlive(record)).toBe(false);
+    expect(await logsOf('polite')).toContain('ctrl-alt-del: powering off\n');
+    expect(observeVm(new VmStore(root), config.id)).toMatchObject({ status: 'stopped', record: { end: `exit ${PASS_STATUS}` } });
+    await removeVm('polite', { root });
+  }, 40_000);
+
+  vmTest('stop kills the monitor of a guest that ignores the power-off request; rm refuses a running VM without -f', async () => {
     const { guests } = buildGuests();
     const config = await startDetachedVm({ root, name: 'spinner', memoryMiB: 16, cpus: 2, kernel: guests.spin.pvh });
     const store = new VmStore(root);
@@ -68,9 +80,9 @@ describe('detached VMs', () => {
     await until('the guest to spin', async () => (await logsOf('spinner')).includes('spinning'));
     expect(listVms({ root }).find((r) => r.name === 'spinner')).toMatchObject({ state: 'running', cpus: 2 });
     await expect(removeVm('spinner', { root })).rejects.toMatchObject({ code: 'EVM_RUNNING', message: 'VM spinner is running: stop it first, or remove it with -f' });
-    expect(await stopVm('spinner', { root, timeoutMs: 10_000 })).toEqual({ id: config.id, name: 'spinner', killed: false });
+    expect(await stopVm('spinner', { root, timeoutMs: 500 })).toEqual({ id: config.id, name: 'spinner', killed: true });
     expect(monitorAlive(record)).toBe(false);
-    expect(observeVm(store, config.id)).toMatchObject({ status: 'stopped', record: { end: 'stopped' } });
+    expect(observeVm(store, config.id)).toMatchObject({ status: 'stopped', record: { end: 'killed after the stop timeout' } });
     // Stopping a stopped VM is fine, as docker stop is.
     expect(await stopVm(config.id, { root })).toMatchObject({ killed: false });
     await removeVm('spinner', { root });

@@ -1,8 +1,9 @@
 // The process that holds a detached VM (`isola vm run -d`): started by startDetachedVm, in its own
 // session, it builds and runs the VM, appends the serial output to console.log and records in
 // state.json when the VM runs and how it ended. It tells the starting CLI "running" or the error
-// through fd 3, then closes it. SIGTERM or SIGINT is a power-off request: the vCPUs are stopped and
-// the end recorded; `isola vm stop` sends SIGKILL if that takes too long. One Node process per
+// through fd 3, then closes it. SIGTERM or SIGINT is a power-off request, Ctrl+Alt+Del for the guest
+// (a second one stops the vCPUs), and the end is recorded when the guest ends; `isola vm stop` sends
+// SIGKILL if the monitor has not exited after its timeout, as docker stop does to a container. One Node process per
 // detached VM: it runs the vCPU worker threads, so it cannot be a small assembly monitor like a
 // container's.
 //
@@ -49,7 +50,18 @@ try {
     rng: config.rng,
     onDeviceError: (device, reason) => process.stderr.write(`${device}: ${reason} (the device needs a reset)\n`),
   });
-  const powerOff = () => void vm.stop().catch(() => {});
+  // The first SIGTERM or SIGINT asks the guest to power off (Ctrl+Alt+Del); another one stops the
+  // vCPUs. `isola vm stop` kills this process if the guest does not end within its timeout.
+  let asked = false;
+  const powerOff = () => {
+    if (asked || vm.state === 'created') return void vm.stop().catch(() => {});
+    asked = true;
+    try {
+      vm.requestPowerOff();
+    } catch {
+      // it has just ended
+    }
+  };
   process.on('SIGTERM', powerOff);
   process.on('SIGINT', powerOff);
   process.on('SIGHUP', () => {}); // the terminal that started it may close

@@ -26,9 +26,9 @@ export interface DetachedVmOptions {
   root?: string;
 }
 
-/** dist/instance/monitor.js next to this file, or (running from src/ under vitest) the built one. */
+/** dist/vm-monitor.mjs next to the bundle, dist/instance/monitor.js next to this file, or (from src/ under vitest) the built one. */
 function monitorPath(): string {
-  for (const candidate of ['./monitor.js', '../../dist/instance/monitor.js']) {
+  for (const candidate of ['./vm-monitor.mjs', './monitor.js', '../../dist/instance/monitor.js']) {
     const path = fileURLToPath(new URL(candidate, import.meta.url));
     if (existsSync(path)) return path;
   }

@@ -1,5 +1,6 @@
-// `isola vm stop`: a power-off request to the VM's monitor (SIGTERM: it stops the vCPUs and records
-// the end), then SIGKILL if the monitor has not exited after the timeout, as docker stop does.
+// `isola vm stop`: a power-off request to the VM's monitor (SIGTERM: it presses Ctrl+Alt+Del for the
+// guest and records the end when the guest acts on it), then SIGKILL if the monitor has not exited
+// after the timeout, as docker stop does.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { monitorAlive, observeVm } from './observe.js';
 import { VmStore, type VmRecord } from './store.js';

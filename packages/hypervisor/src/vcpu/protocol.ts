@@ -53,4 +53,7 @@ export type WorkerEvent =
   | { type: 'emulated'; instruction: string }
   | { type: 'end'; end: VcpuEnd; counts: ExitCounts };
 
-export type MainMessage = { type: 'input'; bytes: Uint8Array };
+export type MainMessage =
+  | { type: 'input'; bytes: Uint8Array }
+  /** The monitor's power-off request: Ctrl+Alt+Del on the i8042 (vCPU 0's). */
+  | { type: 'ctrl-alt-del' };

@@ -1,6 +1,7 @@
 // The vCPU loop against a scripted fake vCPU: each exit kind goes where it should, without KVM.
 import { describe, expect, it } from 'vitest';
 import type { Regs, Sregs, VcpuExit, VcpuFd } from '@isola/sys';
+import * as wasm from '@isola/wasm';
 import { GuestMemory } from '../machine/memory.js';
 import { buildPlatform } from '../machine/platform.js';
 import { COMMAND, CONTROL_BYTES, STOP } from './protocol.js';
@@ -83,6 +84,15 @@ describe('VcpuRunner', () => {
     expect(b.runner.run()).toMatchObject({ reason: 'error', code: 'EVCPU_UNHANDLED_EXIT', message: expect.stringContaining('unknown exit {"kind":"unknown","reason":99} at rip 0x1234') });
     a.memory.close();
     b.memory.close();
+  });
+
+  it('hands back an emulation failure that arrives before the emulator has loaded, and handles it first once it has', () => {
+    const s = setup([{ kind: 'internal-error', suberror: 1, reason: 'emulation', data: [], instruction: Uint8Array.of(0xcc) }, out(0x501, [1])]);
+    expect(s.runner.run()).toBe('needs-emulator');
+    s.runner.provideEmulator(wasm);
+    // The deferred int3 is handled before any further KVM_RUN: the guest never reaches its exit port.
+    expect(s.runner.run()).toMatchObject({ reason: 'error', code: 'EVCPU_EMULATION', message: expect.stringContaining('`int3` (cc) on vCPU 0 at rip 0x1234') });
+    s.memory.close();
   });
 
   it('ends with reset on the i8042 pulse and on KVM reset events', () => {

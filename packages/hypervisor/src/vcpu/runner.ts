@@ -4,7 +4,8 @@
 import type { VcpuExit, VcpuFd } from '@isola/sys';
 import { IsolaError } from '@isola/errors';
 import { hex, hypervisorError } from '../errors.js';
-import { handleInternalError, formatRegisters } from '../emulation/failure.js';
+import { handleInternalError, formatRegisters, needsEmulator } from '../emulation/failure.js';
+import type { Emulator } from '../emulation/emulator.js';
 import type { GuestMemory } from '../machine/memory.js';
 import type { Platform } from '../machine/platform.js';
 import { COMMAND, PAUSE, STOP, type ExitCounts, type VcpuEnd } from './protocol.js';
@@ -25,6 +26,9 @@ export class VcpuRunner {
   readonly #control: Int32Array;
   readonly #hooks: RunnerHooks;
   #end: VcpuEnd | undefined;
+  #emulator: Emulator | undefined;
+  /** An emulation failure that arrived before the emulator had loaded: handled first on the next run(). */
+  #deferred: Extract<VcpuExit, { kind: 'internal-error' }> | undefined;
 
   constructor(vcpu: VcpuFd, memory: GuestMemory, platform: Platform, control: Int32Array, hooks: RunnerHooks = {}) {
     this.#vcpu = vcpu;
@@ -39,12 +43,26 @@ export class VcpuRunner {
     this.#end ??= end;
   }
 
-  run(): VcpuEnd {
+  /** The x86 emulator, once loaded (the worker loads it in the background). */
+  provideEmulator(emulator: Emulator): void {
+    this.#emulator = emulator;
+  }
+
+  /**
+   * Runs the vCPU until the guest ends. Returns 'needs-emulator' when KVM could not execute an
+   * instruction and the emulator has not been provided yet: provide it and call run() again, which
+   * handles that instruction first.
+   */
+  run(): VcpuEnd | 'needs-emulator' {
     try {
+      const deferred = this.#deferred;
+      this.#deferred = undefined;
+      if (deferred && !this.#end) this.#handle(deferred);
       while (!this.#end) {
         // A command set while this thread was busy in JS: its kick's immediate_exit makes the next
         // KVM_RUN return at once, and it is handled there.
         this.#handle(this.#runOnce());
+        if (this.#deferred) return 'needs-emulator';
       }
     } catch (error) {
       const e = error instanceof IsolaError ? error : hypervisorError('EVCPU_THREAD', `vCPU ${this.#vcpu.id}: ${(error as Error).message}`, {}, error);
@@ -90,7 +108,11 @@ export class VcpuRunner {
         this.#kicked();
         return;
       case 'internal-error': {
-        const outcome = handleInternalError(exit, this.#vcpu, this.#memory, this.#platform.mmio);
+        if (!this.#emulator && needsEmulator(exit)) {
+          this.#deferred = exit;
+          return;
+        }
+        const outcome = handleInternalError(exit, this.#vcpu, this.#memory, this.#platform.mmio, this.#emulator);
         if (outcome.kind === 'emulated') {
           this.counts.emulated++;
           this.#hooks.onEmulated?.(outcome.instruction);

@@ -28,13 +28,16 @@ export function installKickHandler(): void {
   kickHandlerInstalled = true;
 }
 
-/** dist/vcpu/worker.js next to this file, or (running from src/ under vitest) the built one. */
+/**
+ * The vCPU worker: dist/vcpu-worker.mjs next to the bundle (dist/hypervisor.mjs, scripts/bundle.mjs),
+ * dist/vcpu/worker.js next to this file, or (running from src/ under vitest) the built one.
+ */
 function workerUrl(): URL {
-  const here = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  const built = new URL('../../dist/vcpu/worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return built;
-  throw hypervisorError('EVCPU_THREAD', `the vCPU worker ${fileURLToPath(built)} is missing: build @isola/hypervisor (npm run build)`, {});
+  for (const candidate of ['./vcpu-worker.mjs', './worker.js', '../../dist/vcpu/worker.js']) {
+    const url = new URL(candidate, import.meta.url);
+    if (existsSync(fileURLToPath(url))) return url;
+  }
+  throw hypervisorError('EVCPU_THREAD', `the vCPU worker ${fileURLToPath(new URL('../../dist/vcpu/worker.js', import.meta.url))} is missing: build @isola/hypervisor (npm run build)`, {});
 }
 
 export interface VcpuThreadOptions {
@@ -197,6 +200,13 @@ export class VcpuThread {
     Atomics.notify(this.#control, COMMAND);
     this.kick();
     return this.ended;
+  }
+
+  /** Ctrl+Alt+Del on this vCPU's i8042, delivered at the kick. */
+  ctrlAltDel(): void {
+    if (this.#state.done) return;
+    this.#inbox.port1.postMessage({ type: 'ctrl-alt-del' });
+    this.kick();
   }
 
   /** Console input for the serial port, delivered at the kick. */

@@ -2,9 +2,13 @@
 // runs: builds the legacy devices, runs the loop, and reports how the guest ended. The thread is
 // spawned before the machine exists (loading Node and koffi here takes longer than building the VM),
 // so it first waits for its vCPU in an 'init' message.
+// The x86 emulator is loaded in the background (emulation/emulator.ts).
 import { once } from 'node:events';
 import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { VcpuFd, VmFd, gettid } from '@isola/sys';
+import { loadEmulator, type Emulator } from '../emulation/emulator.js';
+import { hypervisorError } from '../errors.js';
+import { CTRL_ALT_DEL } from '../devices/i8042/device.js';
 import { GuestMemory } from '../machine/memory.js';
 import { buildPlatform } from '../machine/platform.js';
 import type { MainMessage, VcpuWorkerData, WorkerEvent } from './protocol.js';
@@ -12,6 +16,8 @@ import { ByteRing } from './ring.js';
 import { VcpuRunner } from './runner.js';
 
 const post = (event: WorkerEvent) => parentPort!.postMessage(event);
+// The emulator loads while the guest runs; an emulation failure before it is there waits for it.
+const emulator: Promise<Emulator | Error> = loadEmulator().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
 post({ type: 'loaded' });
 const [data] = (await once(parentPort!, 'message')) as [VcpuWorkerData & { inbox: MessagePort }];
 
@@ -33,6 +39,7 @@ runner = new VcpuRunner(vcpu, memory, platform, control, {
     for (let m = receiveMessageOnPort(data.inbox); m; m = receiveMessageOnPort(data.inbox)) {
       const message = m.message as MainMessage;
       if (message.type === 'input') platform.serial.receive(message.bytes);
+      else if (message.type === 'ctrl-alt-del') platform.i8042.keyboard(CTRL_ALT_DEL);
     }
   },
   onPause: () => post({ type: 'paused' }),
@@ -41,7 +48,15 @@ runner = new VcpuRunner(vcpu, memory, platform, control, {
 });
 
 post({ type: 'ready', tid: gettid() });
-const end = runner.run();
+let end = runner.run();
+while (end === 'needs-emulator') {
+  const loaded = await emulator;
+  if (loaded instanceof Error) {
+    const e = hypervisorError('EVCPU_EMULATION', `vCPU ${data.vcpuId}: cannot load the x86 emulator (@isola/wasm): ${loaded.message}`, {}, loaded);
+    runner.end({ reason: 'error', code: e.code, message: e.message, details: e.details });
+  } else runner.provideEmulator(loaded);
+  end = runner.run();
+}
 vcpu.close();
 post({ type: 'end', end, counts: runner.counts });
 data.inbox.close();

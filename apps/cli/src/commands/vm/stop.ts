@@ -1,9 +1,9 @@
-// `isola vm stop`: power-off request, then kill after the timeout.
+// `isola vm stop`: a power-off request for the guest (Ctrl+Alt+Del through the monitor), then kill after the timeout.
 import { Args, Flags } from '@oclif/core';
 import { IsolaCommand } from '../../base.js';
 
 export default class VmStop extends IsolaCommand {
-  static override summary = 'Stop one or more microVMs (SIGTERM to the VM monitor, SIGKILL after --time seconds)';
+  static override summary = 'Stop one or more microVMs (Ctrl+Alt+Del for the guest through its monitor, SIGKILL after --time seconds)';
   static override strict = false;
   static override args = { vm: Args.string({ required: true, description: 'VM name or id (several may be given)' }) };
   static override flags = {

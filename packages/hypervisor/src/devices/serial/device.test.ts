@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RX_CAPACITY, Serial } from './device.js';
+import { RX_CAPACITY, Serial, serialState } from './device.js';
 
 function uart() {
   const out: number[] = [];
@@ -100,5 +100,26 @@ describe('8250 UART', () => {
     u.serial.read(5, data);
     expect(u.out).toEqual([0x42]);
     expect(data[0]).toBe(0x60);
+  });
+
+  it('is one device for every view of a shared state: registers, FIFO and interrupt level', () => {
+    const state = serialState();
+    const out: string[] = [];
+    const irqs: string[] = [];
+    const cpu0 = new Serial({ output: (b) => out.push(`0:${String.fromCharCode(b)}`), irq: (l) => irqs.push(`0:${l}`) }, state);
+    const cpu1 = new Serial({ output: (b) => out.push(`1:${String.fromCharCode(b)}`), irq: (l) => irqs.push(`1:${l}`) }, state);
+    cpu0.writeRegister(7, 0x5a);
+    expect(cpu1.readRegister(7)).toBe(0x5a);
+    cpu0.writeRegister(1, 0x01); // RX data interrupt on
+    cpu0.receive(Uint8Array.of(0x41, 0x42));
+    expect(irqs).toEqual(['0:true']);
+    expect(cpu1.readRegister(0)).toBe(0x41);
+    expect(cpu0.readRegister(0)).toBe(0x42);
+    // The line drops once, from the view that emptied the FIFO.
+    expect(irqs).toEqual(['0:true', '0:false']);
+    cpu1.writeRegister(0, 0x68);
+    cpu0.writeRegister(0, 0x69);
+    expect(out).toEqual(['1:h', '0:i']);
+    expect(() => new Serial({ output: () => {} }, new SharedArrayBuffer(8))).toThrow(/serial state of 8 bytes/);
   });
 });

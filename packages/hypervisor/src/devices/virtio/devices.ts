@@ -4,7 +4,7 @@
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { IsolaError } from '@isola/errors';
-import { openImage, type Image } from '@isola/qcow2';
+import type { Image } from '@isola/qcow2';
 import type { VmFd } from '@isola/sys';
 import { hypervisorError } from '../../errors.js';
 import { VirtioBlk } from '../virtio-blk/device.js';
@@ -27,6 +27,8 @@ export interface VirtioOptions {
 
 async function openDisk(disk: DiskOptions): Promise<Image> {
   try {
+    // Loaded only for a VM with disks: with @isola/wasm under it, it is a third of a launch's imports.
+    const { openImage } = await import('@isola/qcow2');
     return await openImage(disk.path, { readOnly: disk.readOnly ?? false, format: disk.format });
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
