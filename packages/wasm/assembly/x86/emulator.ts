@@ -12,6 +12,8 @@ import { decodeOne } from './decoder';
 import * as T from './tables';
 import * as R from './registers';
 import * as O from './record';
+import { executeSse, isSse } from './sse';
+import { deliver } from './interrupt';
 
 // ---- the block at st ----
 export const E_REGS: u32 = 0; // u64 x 16, rax..r15 (working copy; the result)
@@ -40,7 +42,23 @@ export const MAX_ANSWERS: u32 = 512;
 export const E_LOG: u32 = E_ANSWERS + MAX_ANSWERS * 8; // LOG_SIZE-byte entries
 export const LOG_SIZE: u32 = 32; // u8 write, u8 pte, u8 size, pad, u32 pad, u64 physical, u64 value, u64 linear
 export const MAX_LOG: u32 = 1024;
-export const E_BLOCK_SIZE: u32 = E_LOG + MAX_LOG * LOG_SIZE;
+// SSE state and what interrupt delivery reads, after the log.
+export const E_EXT: u32 = E_LOG + MAX_LOG * LOG_SIZE;
+export const E_XMM: u32 = E_EXT; // 16 x 16 bytes, xmm0..xmm15 (working copy; the result)
+export const E_XMM_IN: u32 = E_EXT + 256; // the caller's, never modified
+export const E_IDT_BASE: u32 = E_EXT + 512; // u64
+export const E_IDT_LIMIT: u32 = E_EXT + 520; // u32
+export const E_GDT_BASE: u32 = E_EXT + 528; // u64
+export const E_GDT_LIMIT: u32 = E_EXT + 536; // u32
+export const E_TR_BASE: u32 = E_EXT + 544; // u64, the 64-bit TSS (RSP0-2, IST1-7)
+export const E_CS: u32 = E_EXT + 552; // u16 selectors in, then the ones after delivery
+export const E_SS: u32 = E_EXT + 554;
+export const E_CS_OUT: u32 = E_EXT + 556;
+export const E_SS_OUT: u32 = E_EXT + 558;
+export const E_VECTOR: u32 = E_EXT + 560; // u32: EXCEPTION: the vector; OK: the interrupt delivered (or 0xffffffff)
+export const E_ERROR_CODE: u32 = E_EXT + 564; // u32: EXCEPTION: the error code (0xffffffff: none)
+export const E_SYSTEM: u32 = E_EXT + 568; // u32: 1 when the descriptor tables, TR and selectors are given
+export const E_BLOCK_SIZE: u32 = E_EXT + 576;
 
 export const EMU_OK: u32 = 0;
 export const EMU_NEED_READ: u32 = 1;
@@ -49,16 +67,17 @@ export const EMU_GP: u32 = 3; // #GP(0): non-canonical address
 export const EMU_UNSUPPORTED: u32 = 4; // an instruction or paging mode this emulator does not execute
 export const EMU_INVALID: u32 = 5; // the bytes do not decode
 export const EMU_LOG_FULL: u32 = 6;
+export const EMU_EXCEPTION: u32 = 7; // another exception to inject: vector and error code at E_VECTOR
 
 // String instructions run at most this many iterations per call (then RIP stays, as on an interrupt).
 const MAX_STRING_ITERATIONS: u32 = 64;
 
-const CF: u64 = 1, PF: u64 = 4, AF: u64 = 0x10, ZF: u64 = 0x40, SF: u64 = 0x80, DF: u64 = 0x400, OF: u64 = 0x800;
+export const CF: u64 = 1, PF: u64 = 4, AF: u64 = 0x10, ZF: u64 = 0x40, SF: u64 = 0x80, DF: u64 = 0x400, OF: u64 = 0x800;
 const ARITH_FLAGS: u64 = CF | PF | AF | ZF | SF | OF;
 
-let st: usize = 0;
+export let st: usize = 0;
 let answerIndex: u32 = 0;
-let stopped: u32 = EMU_OK; // set by a read without an answer, a fault or a full log
+export let stopped: u32 = EMU_OK; // set by a read without an answer, a fault or a full log
 
 // ---- registers ----
 
@@ -76,7 +95,7 @@ function regSize(id: u32): u32 {
   return id < R.R_AX ? 1 : id < R.R_EAX ? 2 : id < R.R_RAX ? 4 : 8;
 }
 
-function readReg(id: u32): u64 {
+export function readReg(id: u32): u64 {
   if (id >= R.R_RAX) return gpr(id - R.R_RAX);
   if (id >= R.R_EAX) return gpr(id - R.R_EAX) & 0xffffffff;
   if (id >= R.R_AX) return gpr(id - R.R_AX) & 0xffff;
@@ -86,7 +105,7 @@ function readReg(id: u32): u64 {
 }
 
 /** Writes as the CPU does: 32-bit results zero-extend, 8- and 16-bit ones merge. */
-function writeReg(id: u32, v: u64): void {
+export function writeReg(id: u32, v: u64): void {
   if (id >= R.R_RAX) setGpr(id - R.R_RAX, v);
   else if (id >= R.R_EAX) setGpr(id - R.R_EAX, v & 0xffffffff);
   else if (id >= R.R_AX) store<u16>(st + (<usize>(id - R.R_AX) << 3), <u16>v);
@@ -106,7 +125,7 @@ function parity(v: u64): bool {
   return (popcnt<u32>(<u32>v & 0xff) & 1) == 0;
 }
 
-function setFlags(flags: u64, which: u64): void {
+export function setFlags(flags: u64, which: u64): void {
   store<u64>(st, (load<u64>(st, E_RFLAGS) & ~which) | (flags & which), E_RFLAGS);
 }
 
@@ -153,8 +172,16 @@ function alu(op: u32, a: u64, b: u64, size: u32): u64 {
 
 // ---- memory ----
 
-function stop(status: u32): void {
+export function stop(status: u32): void {
   if (stopped == EMU_OK) stopped = status;
+}
+
+/** Stops with an exception to inject (errorCode 0xffffffff: the vector has none). */
+export function raise(vector: u32, errorCode: u32): void {
+  if (stopped != EMU_OK) return;
+  store<u32>(st, vector, E_VECTOR);
+  store<u32>(st, errorCode, E_ERROR_CODE);
+  stopped = EMU_EXCEPTION;
 }
 
 function log(write: bool, pte: bool, physical: u64, size: u32, value: u64, linear: u64): void {
@@ -287,7 +314,7 @@ function fault(linear: u64, write: bool, user: bool, present: bool): u64 {
 }
 
 /** Both pages of an access are translated before either is touched, so a fault leaves no trace. */
-function readLinear(linear: u64, size: u32): u64 {
+export function readLinear(linear: u64, size: u32): u64 {
   const first = min<u64>(<u64>size, 0x1000 - (linear & 0xfff));
   const p0 = translate(linear, false);
   const p1 = first < <u64>size ? translate(linear + first, false) : 0;
@@ -298,7 +325,7 @@ function readLinear(linear: u64, size: u32): u64 {
   return lo | (hi << (first * 8));
 }
 
-function writeLinear(linear: u64, size: u32, value: u64): void {
+export function writeLinear(linear: u64, size: u32, value: u64): void {
   const first = min<u64>(<u64>size, 0x1000 - (linear & 0xfff));
   const p0 = translate(linear, true);
   const p1 = first < <u64>size ? translate(linear + first, true) : 0;
@@ -312,7 +339,7 @@ function writeLinear(linear: u64, size: u32, value: u64): void {
 }
 
 /** Translates both pages of an access for a write without writing (a string step checks first). */
-function probe(linear: u64, size: u32, write: bool): void {
+export function probe(linear: u64, size: u32, write: bool): void {
   const first = min<u64>(<u64>size, 0x1000 - (linear & 0xfff));
   translate(linear, write);
   if (first < <u64>size) translate(linear + first, write);
@@ -320,16 +347,16 @@ function probe(linear: u64, size: u32, write: bool): void {
 
 // ---- operands ----
 
-let rec: usize = 0;
-let nextRip: u64 = 0;
+export let rec: usize = 0;
+export let nextRip: u64 = 0;
 
 // @ts-ignore: decorator
-@inline function kind(i: u32): u32 {
+@inline export function kind(i: u32): u32 {
   return <u32>load<u8>(rec + i, O.O_KINDS);
 }
 
 // @ts-ignore: decorator
-@inline function regOf(i: u32): u32 {
+@inline export function regOf(i: u32): u32 {
   return <u32>load<u8>(rec + i, O.O_REGISTERS);
 }
 
@@ -338,7 +365,7 @@ function addressMask(): u64 {
   return mask(asz);
 }
 
-function segmentBase(segment: u32): u64 {
+export function segmentBase(segment: u32): u64 {
   const n = segment - R.R_ES;
   // In 64-bit mode only FS and GS have a base.
   if (load<u32>(st, E_BITS) == 64 && n < 4) return 0;
@@ -378,6 +405,10 @@ function memoryIndex(): i32 {
 export function emulate(block: usize): u32 {
   st = block;
   memory.copy(st, st + E_INPUT, E_STATE_SIZE);
+  memory.copy(st + E_XMM, st + E_XMM_IN, 256);
+  store<u16>(st, load<u16>(st, E_CS), E_CS_OUT);
+  store<u16>(st, load<u16>(st, E_SS), E_SS_OUT);
+  store<u32>(st, 0xffffffff, E_VECTOR);
   store<u32>(st, 0, E_LOG_COUNT);
   answerIndex = 0;
   stopped = EMU_OK;
@@ -407,7 +438,10 @@ function execute(): bool {
   const m = memoryIndex();
   const memSize = <u32>load<u16>(rec, O.O_MEMORY_SIZE);
   const la = m >= 0 ? effectiveAddress() : 0;
+  if (isSse(mn)) return executeSse(mn, m, la, memSize);
   switch (mn) {
+    case T.MN_INT3: return deliver(3, true);
+    case T.MN_INT: return deliver(<u32>load<u8>(rec, O.O_IMMEDIATE), true);
     case T.MN_MOV: {
       if (m < 0 || kind(0) == O.OK_REGISTER && regOf(0) >= R.R_ES || kind(1) == O.OK_REGISTER && regOf(1) >= R.R_ES) break;
       if (m == 0) writeLinear(la, memSize, operandValue(1, 0, memSize));
@@ -464,8 +498,13 @@ function execute(): bool {
     }
     case T.MN_CMPXCHG8B: case T.MN_CMPXCHG16B: {
       if (m != 0) break;
-      // CMPXCHG8B is one 8-byte access, as KVM makes it; CMPXCHG16B two (no MMIO access is wider).
+      // CMPXCHG8B is one 8-byte access, as KVM makes it; CMPXCHG16B two (no MMIO access is wider),
+      // on a 16-byte aligned operand or #GP(0).
       const half = memSize / 2;
+      if (half == 8 && (la & 15) != 0) {
+        raise(13, 0);
+        return false;
+      }
       let lo: u64, hi: u64;
       if (half == 4) {
         const v = readLinear(la, 8);

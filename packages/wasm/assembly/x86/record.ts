@@ -43,6 +43,8 @@ export const PF_REXW: u32 = 64;
 export const FM_SHORT: u32 = 1; // a near branch with an 8-bit displacement
 export const FM_FAR: u32 = 2; // a far pointer in memory (call far, jmp far, les...)
 export const FM_MOFFS: u32 = 4; // the memory operand is a moffs (A0-A3)
+export const FM_STI0: u32 = 8; // operand 0 is ST(i) from ModRM.rm (printed st(i) even for ST(0))
+export const FM_STI1: u32 = 16; // operand 1 is
 
 export const EV_ZEROING: u32 = 1;
 export const EV_BROADCAST: u32 = 2;

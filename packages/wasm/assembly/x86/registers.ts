@@ -20,6 +20,7 @@ export const R_CR0: u32 = 185;
 export const R_DR0: u32 = 201;
 export const R_ST0: u32 = 217;
 export const R_MM0: u32 = 225;
+export const R_TMM0: u32 = 241;
 
 // Register numbers within a bank.
 export const N_CX: u32 = 1;

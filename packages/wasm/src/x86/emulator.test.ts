@@ -83,6 +83,8 @@ describe('x86 emulator', () => {
     const r = emulate(bytes(0x48, 0x0f, 0xc7, 0x0b), cpu({ rbx: 0x6000n, rax: 1n, rdx: 2n, rflags: 0x42n }), g.bus);
     expect(r.kind === 'ok' && [r.regs.rax, r.regs.rdx, r.regs.rflags & 0x40n]).toEqual([0x1122_3344_5566_7788n, 0x1122_3344_5566_7788n, 0n]);
     expect(g.accesses).toEqual(['R8 10003000', 'R8 10003008', 'W8 10003000=1122334455667788', 'W8 10003008=1122334455667788']);
+    expect(emulate(bytes(0x48, 0x0f, 0xc7, 0x0b), cpu({ rbx: 0x6008n }), g.bus)).toMatchObject({ kind: 'exception', vector: 13, errorCode: 0 });
+    expect(g.accesses.length).toBe(4);
     g.accesses.length = 0;
     // rep stosb of 100 bytes to MMIO: 64 per call, RIP held until RCX reaches 0.
     let regs = cpu({ rdi: 0x6000n, rcx: 100n, rax: 0x5an }).regs;
@@ -92,6 +94,55 @@ describe('x86 emulator', () => {
     const second = emulate(bytes(0xf3, 0xaa), cpu(regs), g.bus);
     expect(second.kind === 'ok' && [second.regs.rcx, second.regs.rdi, second.regs.rip]).toEqual([0n, 0x6064n, 0x400002n]);
     expect(g.accesses.length).toBe(100);
+  });
+
+  it('raises what the CPU raises for SSE: #UD without OSFXSR, #NM with CR0.TS, #GP(0) for a misaligned movdqa', () => {
+    const g = guest();
+    const sse = { cr0: 0x33n, cr4: 0x600n, efer: 0x500n, xmm: new Uint8Array(256) };
+    const pxor = bytes(0x66, 0x0f, 0xef, 0xc1);
+    expect(emulate(pxor, cpu({}, { ...sse, cr4: 0n }), g.bus)).toMatchObject({ kind: 'exception', vector: 6, errorCode: null });
+    expect(emulate(pxor, cpu({}, { ...sse, cr0: 0x3bn }), g.bus)).toMatchObject({ kind: 'exception', vector: 7, errorCode: null });
+    expect(emulate(bytes(0x66, 0x0f, 0x6f, 0x03), cpu({ rbx: 0x5008n }, sse), g.bus)).toMatchObject({ kind: 'exception', vector: 13, errorCode: 0 });
+    expect(emulate(bytes(0xf3, 0x0f, 0x6f, 0x03), cpu({ rbx: 0x5008n }, sse), g.bus).kind).toBe('ok'); // movdqu: unaligned is fine
+    expect(g.accesses).toEqual([]);
+    // MMX and VEX forms need state the emulator does not hold.
+    expect(emulate(bytes(0x0f, 0xef, 0xc1), cpu({}, sse), g.bus)).toMatchObject({ kind: 'unsupported', instruction: { mnemonic: 'pxor' } });
+    expect(emulate(bytes(0xc5, 0xf1, 0xef, 0xc2), cpu({}, sse), g.bus)).toMatchObject({ kind: 'unsupported', instruction: { mnemonic: 'vpxor' } });
+  });
+
+  it('delivers INT n from user mode on the TSS stack, and raises #GP or #NP for a gate it may not use', () => {
+    // Paging off (the walk is the identity) so the tables can sit anywhere in the buffer.
+    const g = guest();
+    const IDT = 0x10000, GDT = 0x11000, TSS = 0x12000, RSP0 = 0x20000n;
+    const gate = (vector: number, dpl: number, present = true) => {
+      const target = 0x401000;
+      g.view.setBigUint64(IDT + 16 * vector, BigInt(target & 0xffff) | (8n << 16n) | (BigInt((present ? 0x80 : 0) | (dpl << 5) | 0xe) << 40n) | (BigInt(target >>> 16) << 48n), true);
+    };
+    g.view.setBigUint64(GDT + 8, 0x0020_9a00_0000_0000n, true); // 0x08: 64-bit code, DPL 0
+    g.view.setBigUint64(TSS + 4, RSP0, true);
+    gate(0x21, 0);
+    gate(0x80, 3);
+    gate(0x81, 3, false);
+    const system = { idt: { base: BigInt(IDT), limit: 0x82 * 16 - 1 }, gdt: { base: BigInt(GDT), limit: 0x17 }, trBase: BigInt(TSS), cs: 0x33, ss: 0x2b };
+    const user = (code: number[]) => emulate(bytes(...code), cpu({ rsp: 0x7ff0n, rflags: 0x246n }, { cr0: 0x11n, cpl: 3, system }), g.bus);
+    expect(user([0xcd, 0x21])).toMatchObject({ kind: 'exception', vector: 13, errorCode: (0x21 << 3) | 2 });
+    expect(user([0xcd, 0x81])).toMatchObject({ kind: 'exception', vector: 11, errorCode: (0x81 << 3) | 2 });
+    expect(user([0xcd, 0x90])).toMatchObject({ kind: 'exception', vector: 13, errorCode: (0x90 << 3) | 2 }); // past the IDT limit
+    const r = user([0xcd, 0x80]);
+    expect(r.kind === 'ok' && [r.regs.rip, r.regs.rsp, r.regs.rflags, r.interrupt]).toEqual([0x401000n, RSP0 - 40n, 0x46n, { vector: 0x80, cs: 8, ss: 0, cpl: 0 }]);
+    const frame = [0, 1, 2, 3, 4].map((i) => g.view.getBigUint64(Number(RSP0) - 40 + 8 * i, true));
+    expect(frame).toEqual([0x400002n, 0x33n, 0x246n, 0x7ff0n, 0x2bn]); // RIP, CS, RFLAGS, RSP, SS
+    // Without the descriptor tables the emulator does not guess.
+    expect(emulate(bytes(0xcc), cpu({}), g.bus).kind).toBe('unsupported');
+  });
+
+  it('names the XSAVE family it leaves to the hypervisor', () => {
+    const g = guest();
+    for (const [mnemonic, code] of [['xrstor', [0x0f, 0xae, 0x2b]], ['xsave', [0x0f, 0xae, 0x23]], ['xsaveopt', [0x0f, 0xae, 0x33]], ['xrstors64', [0x48, 0x0f, 0xc7, 0x1b]], ['xsavec', [0x0f, 0xc7, 0x23]], ['xgetbv', [0x0f, 0x01, 0xd0]]] as const) {
+      const r = emulate(bytes(...code), cpu({ rbx: 0x5000n }), g.bus);
+      expect(r).toMatchObject({ kind: 'unsupported', instruction: { mnemonic } });
+    }
+    expect(g.accesses).toEqual([]);
   });
 
   it('says which instructions it does not execute', () => {

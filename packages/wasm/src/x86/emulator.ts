@@ -31,6 +31,18 @@ export interface EmulatorCpu {
   cpl?: number;
   /** Default 64 (CS.L); 32 or 16 for protected or real mode code. */
   bitness?: Bitness;
+  /** xmm0-xmm15, 16 bytes each (KVM_GET_FPU's xmm): needed for the SSE instructions. */
+  xmm?: Uint8Array;
+  /** What delivering INT n / INT3 reads (KVM_GET_SREGS: idt, gdt, tr.base, cs.selector, ss.selector). */
+  system?: EmulatorSystem;
+}
+
+export interface EmulatorSystem {
+  idt: { base: bigint; limit: number };
+  gdt: { base: bigint; limit: number };
+  trBase: bigint;
+  cs: number;
+  ss: number;
 }
 
 export interface GuestBus {
@@ -54,9 +66,22 @@ export interface MemoryAccess {
   value: bigint;
 }
 
+/** An interrupt delivered through the IDT: the selectors (and CPL) the vCPU must now have. */
+export interface DeliveredInterrupt {
+  vector: number;
+  cs: number;
+  ss: number;
+  cpl: number;
+}
+
 export type EmulationResult =
-  /** Executed: regs holds the new registers (RIP unchanged while a REP string instruction has elements left). */
-  | { kind: 'ok'; regs: EmulatorRegisters; instruction: DecodedInstruction; accesses: MemoryAccess[] }
+  /**
+   * Executed: regs holds the new registers (RIP unchanged while a REP string instruction has elements
+   * left); xmm the new xmm registers when cpu.xmm was given; interrupt what INT n / INT3 delivered.
+   */
+  | { kind: 'ok'; regs: EmulatorRegisters; instruction: DecodedInstruction; accesses: MemoryAccess[]; xmm?: Uint8Array; interrupt?: DeliveredInterrupt }
+  /** Another exception to inject instead (#UD, #NM, #GP for a misaligned SSE operand or a bad gate...); nothing was written. */
+  | { kind: 'exception'; vector: number; errorCode: number | null; instruction: DecodedInstruction }
   /** #PF to inject: CR2 and the error code (P, W/R, U/S bits); nothing was written but A bits. */
   | { kind: 'page-fault'; address: bigint; errorCode: number; instruction: DecodedInstruction; accesses: MemoryAccess[] }
   /** #GP(0) to inject: a non-canonical address. */
@@ -94,8 +119,24 @@ const E_ANSWERS = 768;
 const MAX_ANSWERS = 512;
 const E_LOG = E_ANSWERS + MAX_ANSWERS * 8;
 const LOG_SIZE = 32;
+const E_EXT = E_LOG + 1024 * LOG_SIZE;
+const E_XMM = E_EXT;
+const E_XMM_IN = E_EXT + 256;
+const E_IDT_BASE = E_EXT + 512;
+const E_IDT_LIMIT = E_EXT + 520;
+const E_GDT_BASE = E_EXT + 528;
+const E_GDT_LIMIT = E_EXT + 536;
+const E_TR_BASE = E_EXT + 544;
+const E_CS = E_EXT + 552;
+const E_SS = E_EXT + 554;
+const E_CS_OUT = E_EXT + 556;
+const E_SS_OUT = E_EXT + 558;
+const E_VECTOR = E_EXT + 560;
+const E_ERROR_CODE = E_EXT + 564;
+const E_SYSTEM = E_EXT + 568;
+const NONE = 0xffff_ffff;
 
-const STATUS = ['ok', 'need-read', 'page-fault', 'general-protection', 'unsupported', 'invalid', 'log-full'] as const;
+const STATUS = ['ok', 'need-read', 'page-fault', 'general-protection', 'unsupported', 'invalid', 'log-full', 'exception'] as const;
 const SEGMENTS = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
 
 function readLe(bytes: Uint8Array, at: number, size: number): bigint {
@@ -128,6 +169,16 @@ export function emulate(bytes: Uint8Array, cpu: EmulatorCpu, bus: GuestBus): Emu
   SEGMENTS.forEach((name, i) => u64(E_INPUT + E_SEGBASE + 8 * i, cpu.segmentBases?.[name] ?? 0n));
   view.setUint32(E_INPUT + E_CPL, cpu.cpl ?? 0, true);
   view.setUint32(E_INPUT + E_BITS, cpu.bitness ?? 64, true);
+  new Uint8Array(view.buffer, block + E_XMM_IN, 256).set(cpu.xmm?.subarray(0, 256) ?? new Uint8Array(256));
+  const system = cpu.system;
+  view.setUint32(E_SYSTEM, system ? 1 : 0, true);
+  u64(E_IDT_BASE, system?.idt.base ?? 0n);
+  view.setUint32(E_IDT_LIMIT, system?.idt.limit ?? 0, true);
+  u64(E_GDT_BASE, system?.gdt.base ?? 0n);
+  view.setUint32(E_GDT_LIMIT, system?.gdt.limit ?? 0, true);
+  u64(E_TR_BASE, system?.trBase ?? 0n);
+  view.setUint16(E_CS, system?.cs ?? 0, true);
+  view.setUint16(E_SS, system?.ss ?? 0, true);
   const length = Math.min(bytes.length, 15);
   view.setUint32(E_CODE_LENGTH, length, true);
   for (let i = 0; i < 16 + wasm.exports.padding(); i++) view.setUint8(E_CODE + i, i < length ? bytes[i]! : 0);
@@ -183,7 +234,18 @@ export function emulate(bytes: Uint8Array, cpu: EmulatorCpu, bus: GuestBus): Emu
         GPR_NAMES.forEach((name, i) => (regs[name] = view.getBigUint64(E_REGS + 8 * i, true)));
         regs.rip = view.getBigUint64(E_RIP, true);
         regs.rflags = view.getBigUint64(E_RFLAGS, true);
-        return { kind: 'ok', regs, instruction, accesses };
+        const result: EmulationResult = { kind: 'ok', regs, instruction, accesses };
+        if (cpu.xmm) result.xmm = new Uint8Array(view.buffer, block + E_XMM, 256).slice();
+        const vector = view.getUint32(E_VECTOR, true);
+        if (vector !== NONE) {
+          const cs = view.getUint16(E_CS_OUT, true);
+          result.interrupt = { vector, cs, ss: view.getUint16(E_SS_OUT, true), cpl: cs & 3 };
+        }
+        return result;
+      }
+      case 'exception': {
+        const code = view.getUint32(E_ERROR_CODE, true);
+        return { kind: 'exception', vector: view.getUint32(E_VECTOR, true), errorCode: code === NONE ? null : code, instruction };
       }
       case 'page-fault':
         perform(true); // only the accessed bits set on the way, as the CPU sets them

@@ -17,6 +17,13 @@ export interface FormatOptions {
 
 const STRING_OPS = /^(movs|cmps|stos|lods|scas|ins|outs)[bwdq]$/;
 const REPE_OPS = /^(cmps|scas)[bwdq]$/;
+const PADLOCK = /^(xstore|xstore_alt|xcrypt[a-z]+|xsha\w+|montmul|ccs_hash|ccs_encrypt|undoc)$/;
+const MASKMOV = /^v?maskmov(q|dqu)$/;
+const RAX_MEMORY = /^(monitor|monitorx|clzero)$/;
+const IMPLICIT_REGISTERS: Partial<Record<string, string[]>> = {
+  vmrun: ['rAX'], vmload: ['rAX'], vmsave: ['rAX'], skinit: ['eax'], invlpga: ['rAX', 'ecx'], clzero: ['rAX'], invlpgb: ['rAX'], pvalidate: ['rAX'],
+};
+const ADDRESS_AX = { 2: 'ax', 4: 'eax', 8: 'rax' } as const;
 
 // iced's Intel formatter names a few mnemonics as XED does.
 const NAMES: Partial<Record<string, string>> = {
@@ -26,6 +33,12 @@ const NAMES: Partial<Record<string, string>> = {
   reservednop: 'nop',
   retf: 'ret far',
   sal: 'shl',
+  cmpnbxadd: 'cmpaexadd',
+  cmpzxadd: 'cmpexadd',
+  cmpnzxadd: 'cmpnexadd',
+  cmpnbexadd: 'cmpaxadd',
+  cmpnlxadd: 'cmpgexadd',
+  cmpnlexadd: 'cmpgxadd',
 };
 
 // x87 arithmetic and loads name ST(0) with a memory operand (fadd st, dword ptr [rax]); stores put it last.
@@ -41,7 +54,8 @@ export function formatInstruction(d: DecodedInstruction, options: FormatOptions 
   if (options.syntax !== 'intel') throw new TypeError(`x86 syntax ${String(options.syntax)} is not supported`);
   if (d.status !== 'ok') return '(bad)';
   let mnemonic = NAMES[d.mnemonic] ?? d.mnemonic;
-  let operands = xedOperands(d, d.operands.map((op, i) => operandText(d, op, i)));
+  // ST(i) from ModRM reads st(0) where the implicit ST(0) reads st.
+  let operands = xedOperands(d, d.operands.map((op, i) => (i === d.stOperand && op.kind === 'register' && op.register === 'st0' ? 'st(0)' : operandText(d, op, i))));
   if (d.mnemonic === 'nop' && d.operands.length === 0 && (d.prefixes.operandSize || d.prefixes.rexW)) {
     mnemonic = 'xchg';
     operands = d.prefixes.rexW ? ['rax', 'rax'] : ['ax', 'ax'];
@@ -70,6 +84,11 @@ function xedOperands(d: DecodedInstruction, texts: string[]): string[] {
   if (isString(d) && !/^(ins|outs)/.test(d.mnemonic)) {
     operands = operands.filter((_, i) => d.operands[i].kind === 'memory'); // lods/stos/scas hide rAX
   }
+  // SVM and a few others name their implicit registers, rAX at the address size.
+  const implicit = IMPLICIT_REGISTERS[d.mnemonic];
+  if (implicit) operands = implicit.map((r) => (r === 'rAX' ? ADDRESS_AX[d.addressSize] : r));
+  // MASKMOVQ's destination [rDI] is implicit: only a segment override shows, as a last operand.
+  if (MASKMOV.test(d.mnemonic)) operands = [...operands.slice(1), ...(d.prefixes.segment ? [d.prefixes.segment] : [])];
   if (d.mnemonic === 'xlatb' && d.operands[0]?.kind === 'memory') operands = [memoryText(d, { ...d.operands[0], index: null })];
   const first = d.operands[0];
   if (d.operands.length === 1 && first.kind === 'memory' && d.mnemonic.startsWith('f')) {
@@ -132,12 +151,21 @@ function prefixWords(d: DecodedInstruction): string[] {
   if (d.rep && (hle || movToMemory)) words.push('xrelease');
   else if (d.repne && hle) words.push('xacquire');
   if (d.lock) words.push('lock');
-  if (string) {
+  // PadLock, MASKMOVQ and MONITOR address memory through rSI/rDI/rAX without showing it: the address
+  // size shows instead (and for MONITOR and CLZERO, which shows rAX, a segment override).
+  const hidden = PADLOCK.test(d.mnemonic) || MASKMOV.test(d.mnemonic) || /^monitorx?$/.test(d.mnemonic);
+  if (p.addressSize && hidden) words.push(d.addressSize === 2 ? 'addr16' : d.addressSize === 4 ? 'addr32' : 'addr64');
+  if (seg && RAX_MEMORY.test(d.mnemonic)) words.push(seg);
+  if (PADLOCK.test(d.mnemonic)) {
+    // Its required F3 reads as rep.
+    if (d.rep || (p.mandatory && !d.repne)) words.push('rep');
+    else if (d.repne) words.push('repne');
+  } else if (string) {
     if (d.rep) words.push(REPE_OPS.test(d.mnemonic) ? 'repe' : 'rep');
     else if (d.repne) words.push('repne');
   } else if (d.repne && isBranch(d) && !d.far && d.operands[0]?.kind !== 'farBranch' && !(d.mnemonic === 'jmp' && d.short)) words.push('bnd');
   else if (d.rep && d.mnemonic === 'ret' && d.operands.length === 0) words.push('rep');
-  if (seg === 'ds' && isIndirectBranch(d)) words.push('notrack');
+  if (seg === 'ds' && isIndirectBranch(d)) words.splice(words.includes('bnd') ? words.indexOf('bnd') : words.length, 0, 'notrack');
   return words;
 }
 
@@ -147,7 +175,7 @@ function isString(d: DecodedInstruction): boolean {
 }
 
 function isConditional(d: DecodedInstruction): boolean {
-  return d.mnemonic !== 'jmp' && /^j/.test(d.mnemonic) && d.operands[0]?.kind === 'nearBranch';
+  return d.mnemonic !== 'jmp' && !/^j[er]?cxz$/.test(d.mnemonic) && /^j/.test(d.mnemonic) && d.operands[0]?.kind === 'nearBranch';
 }
 
 function isBranch(d: DecodedInstruction): boolean {

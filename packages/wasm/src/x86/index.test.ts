@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IsolaError } from '@isola/errors';
 import { loadWasm } from '../loader.js';
-import { decodeAll, decodeBatches, decodeOne } from './index.js';
+import { decodeAll, decodeBatches, decodeOne, mnemonicName } from './index.js';
 import { RECORD_SIZE } from './record.js';
 
 const hex = (s: string) => Uint8Array.from(s.split(' ').map((x) => parseInt(x, 16)));
@@ -70,6 +70,27 @@ describe('decodeAll and decodeBatches', () => {
     let count = 0;
     for (const batch of decodeBatches(code, { bitness: 64 })) count += batch.count;
     expect(count).toBe(200_000);
+  });
+
+  it('keeps a batch intact while other sweeps run, nested deeper than the leased regions', () => {
+    const code = hex('48 8b 05 00 00 00 00 c3 90 cc cc 0f 0b');
+    const expected = decodeAll(code, { bitness: 64 }).map((d) => d.mnemonic);
+    const nest = (depth: number): string[] => {
+      const seen: string[] = [];
+      for (const batch of decodeBatches(code, { bitness: 64 })) {
+        // Everything below runs while this batch's records are held in place.
+        if (depth > 0) expect(nest(depth - 1)).toEqual(expected);
+        expect(decodeOne(hex('0f a2'), { bitness: 64 }).mnemonic).toBe('cpuid');
+        for (let i = 0; i < batch.count; i++) seen.push(mnemonicName(batch.mnemonicId(i)));
+      }
+      return seen;
+    };
+    expect(nest(7)).toEqual(expected);
+    // Sweeps left unfinished give their region back when closed, as a for-of loop with break does.
+    for (let k = 0; k < 10; k++) {
+      for (const batch of decodeBatches(code, { bitness: 64 })) if (batch.count) break;
+    }
+    expect(nest(3)).toEqual(expected);
   });
 
   it.each([16, 32, 64] as const)('never crashes, hangs or depends on bytes past the input on random bytes (%s-bit)', (bitness) => {

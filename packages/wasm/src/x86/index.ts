@@ -1,9 +1,10 @@
 // x86 instruction decoding (16-, 32- and 64-bit code), run by assembly/x86.ts. Code is copied into
 // linear memory one chunk at a time, one call per chunk; each call fills an array of fixed-size records
 // (record.ts). decodeAll turns them into objects; decodeBatches hands out the records themselves for
-// bulk use, with accessors, which is several times faster than building an object per instruction.
+// bulk use, in place, with accessors, which is several times faster than building an object per
+// instruction. memory.ts says where in the module's memory each sweep works.
 import { IsolaError } from '@isola/errors';
-import { loadWasm } from '../loader.js';
+import { CHUNK, MAX_RECORDS, type SweepRegion, type X86Memory, x86Memory } from './memory.js';
 import { MNEMONICS } from './mnemonics.js';
 import { type DecodedInstruction, RECORD_SIZE, readRecord, recordLength, recordMnemonic, recordStatus, type InstructionStatus } from './record.js';
 
@@ -21,20 +22,10 @@ export interface DecodeOptions {
   ip?: bigint;
 }
 
-interface X86Exports {
-  decode(code: number, length: number, bits: number, ip: bigint, out: number, maxCount: number, final: number): number;
-  consumed(): number;
-  padding(): number;
-}
-
-// 64 KiB of code and its records (at most one per byte, capped) stay within L2 between copy and decode.
-const CHUNK = 64 * 1024;
-const MAX_RECORDS = 16 * 1024;
-
 /**
- * Records of consecutive instructions. `records` is a buffer the sweep reuses: it holds this batch
- * until the generator resumes (copy it, e.g. with records.slice(), to keep it longer). A fresh
- * allocation per batch cost about 10% of the sweep in allocation and garbage collection.
+ * Records of consecutive instructions. `records` is valid until the sweep resumes: it is a view of
+ * the decoder's own memory (or, when sweeps nest deeply, a buffer the sweep reuses). Copy it, e.g.
+ * with records.slice(), to keep it longer.
  */
 export class InstructionBatch {
   /** Offset in the input of the first instruction. */
@@ -79,31 +70,43 @@ function checkOptions(options: DecodeOptions): void {
   }
 }
 
+/** Decodes one chunk of code (at most CHUNK bytes) at base into the region; returns the record count. */
+function decodeChunk(memory: X86Memory, region: SweepRegion, code: Uint8Array, base: number, options: DecodeOptions, ip: bigint): number {
+  const length = Math.min(CHUNK, code.length - base);
+  const bytes = memory.bytes;
+  bytes.set(code.subarray(base, base + length), region.code);
+  // Bytes past the end decide nothing, but zeroing them keeps a cut instruction's report deterministic.
+  bytes.fill(0, region.code + length, region.code + length + memory.padding);
+  const final = base + length === code.length ? 1 : 0;
+  return memory.exports.decode(region.code, length, options.bitness, ip + BigInt(base), region.records, MAX_RECORDS, final);
+}
+
 /**
  * Decodes code from its first byte to its end, one instruction after another (a linear sweep): an
  * invalid instruction is reported with the bytes it was found in, and decoding resumes after them.
  */
 export function* decodeBatches(code: Uint8Array, options: DecodeOptions): Generator<InstructionBatch> {
   checkOptions(options);
-  const wasm = loadWasm<X86Exports>('x86');
-  const pad = wasm.exports.padding();
-  const codePtr = wasm.heapBase;
-  const outPtr = codePtr + CHUNK + pad;
-  wasm.reserve(outPtr + MAX_RECORDS * RECORD_SIZE - codePtr);
+  const memory = x86Memory();
+  const region = memory.acquire();
   const ip = options.ip ?? 0n;
-  let records: Uint8Array | undefined;
-  for (let base = 0; base < code.length; ) {
-    const length = Math.min(CHUNK, code.length - base);
-    const final = base + length === code.length;
-    const memory = wasm.reserve(0);
-    memory.set(code.subarray(base, base + length), codePtr);
-    // Bytes past the end decide nothing, but zeroing them keeps a cut instruction's report deterministic.
-    memory.fill(0, codePtr + length, codePtr + length + pad);
-    const count = wasm.exports.decode(codePtr, length, options.bitness, ip + BigInt(base), outPtr, MAX_RECORDS, final ? 1 : 0);
-    records ??= new Uint8Array(Math.min(MAX_RECORDS, code.length) * RECORD_SIZE);
-    records.set(memory.subarray(outPtr, outPtr + count * RECORD_SIZE));
-    yield new InstructionBatch(base, count, records.subarray(0, count * RECORD_SIZE), ip, options.bitness);
-    base += wasm.exports.consumed();
+  // Only a sweep on the shared scratch region copies records out (anything may reuse it meanwhile).
+  let copies: Uint8Array | undefined;
+  try {
+    for (let base = 0; base < code.length; ) {
+      const count = decodeChunk(memory, region, code, base, options, ip);
+      let records = memory.bytes.subarray(region.records, region.records + count * RECORD_SIZE);
+      if (!region.leased) {
+        copies ??= new Uint8Array(Math.min(MAX_RECORDS, code.length) * RECORD_SIZE);
+        copies.set(records);
+        records = copies.subarray(0, count * RECORD_SIZE);
+      }
+      const consumed = memory.exports.consumed();
+      yield new InstructionBatch(base, count, records, ip, options.bitness);
+      base += consumed;
+    }
+  } finally {
+    memory.release(region);
   }
 }
 
@@ -123,11 +126,14 @@ export function decodeAll(code: Uint8Array, options: DecodeOptions): DecodedInst
 /** The first instruction of bytes (status 'truncated' when bytes end inside it). */
 export function decodeOne(bytes: Uint8Array, options: DecodeOptions): DecodedInstruction {
   checkOptions(options);
-  const first = decodeBatches(bytes.subarray(0, 15), options).next();
-  if (first.done) {
+  if (bytes.length === 0) {
     throw new IsolaError('EX86_EMPTY', 'cannot decode an instruction from 0 bytes', { details: { length: 0 } });
   }
-  return first.value.instruction(0, 0);
+  const memory = x86Memory();
+  const code = bytes.subarray(0, 15);
+  decodeChunk(memory, memory.scratch, code, 0, options, options.ip ?? 0n);
+  const view = new DataView(memory.bytes.buffer, memory.scratch.records, RECORD_SIZE);
+  return readRecord(view, 0, options.ip ?? 0n, options.bitness);
 }
 
 /** The name of a mnemonic id from InstructionBatch.mnemonicId. */

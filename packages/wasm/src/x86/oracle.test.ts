@@ -2,15 +2,15 @@
 // generated encodings: every opcode of every legacy map under prefix combinations and ModRM forms,
 // every ModRM/SIB addressing form in each mode, the VEX/EVEX space, and a sample of the kernel corpus.
 // Where both decode an instruction, length, mnemonic and every operand must agree. Where iced decodes
-// an instruction our tables lack, that is a coverage gap, listed but not a failure; the reverse (we
-// decode what iced rejects) fails.
+// an instruction our tables lack, that is a coverage gap: none in the legacy maps, and in VEX/EVEX
+// only the classes GAP_CLASSES names and justifies. The reverse (we decode what iced rejects) fails.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Decoder, DecoderOptions, Instruction, Mnemonic, MemorySizeExt, OpKind, Register } from 'iced-x86';
 import { findVmlinuz, prepareCorpus, readObjdump } from '../../../../bench/x86/prepare.mjs';
 import { itNeeds } from '../../../../test/support/requirements.js';
 import { type Bitness, type DecodedInstruction, decodeOne } from './index.js';
-import { addressingEncodings, LEGACY_MAPS, opcodeEncodings, PREFIXES_32, PREFIXES_64, vexEncodings } from './test-encodings.js';
+import { addressingEncodings, LEGACY_MAPS, opcodeEncodings, PREFIXES_32, PREFIXES_64, TAIL, vexEncodings } from './test-encodings.js';
 
 const IP = 0x7fff_0000_1000n;
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
@@ -61,6 +61,11 @@ function describeIced(instr: Instruction): string[] {
       case OpKind.MemorySegESI:
       case OpKind.MemorySegRSI:
         ops.push(`mem ${Register[instr.memorySegment].toLowerCase()}:[${['si', 'esi', 'rsi'][kind - OpKind.MemorySegSI]}+0] ${MemorySizeExt.size(instr.memorySize)}`);
+        break;
+      case OpKind.MemorySegDI:
+      case OpKind.MemorySegEDI:
+      case OpKind.MemorySegRDI:
+        ops.push(`mem ${Register[instr.memorySegment].toLowerCase()}:[${['di', 'edi', 'rdi'][kind - OpKind.MemorySegDI]}+0] ${MemorySizeExt.size(instr.memorySize)}`);
         break;
       case OpKind.MemoryESDI:
       case OpKind.MemoryESEDI:
@@ -150,12 +155,37 @@ function compare(encodings: Uint8Array[], bitness: Bitness, verdict: Verdict): v
 }
 
 const newVerdict = (): Verdict => ({ agree: 0, gaps: [], extra: [], differ: [] });
-// Encodings iced decodes and our tables lack (so we report them invalid), by generated set. They may
-// shrink as the tables grow, never grow. In 0F: MASKMOVQ/MASKMOVDQU (an implicit seg:[rDI] operand
-// the record cannot hold yet), PadLock, LKGS, SENDUIPI; in VEX: VPERMIL2PS/PD (five operands), AMX,
-// opmask (k*) instructions, VSIB gathers, AVX-VNNI-INT8/16, SM3/SM4/SHA512, CMPccXADD, and every EVEX
-// form beyond the few the kernel uses (opcodes.txt).
-const KNOWN_GAPS = { 'one-byte': 0, '0F': 150, '0F38': 0, '0F3A': 0, vex: 2632 };
+// Encodings iced decodes and our tables lack (we report them invalid). The legacy maps have none; in
+// the VEX/EVEX space each remaining gap belongs to one of these classes, each a decision written down
+// rather than a number to stay under. Any other gap fails, and so does a change in a class's count.
+const GAP_CLASSES = [
+  {
+    name: 'evex',
+    why: 'AVX-512 beyond the forms the Debian kernel uses (listed in opcodes.txt; the kernel sample below has no gap): the rest needs per-instruction tuple types for disp8*N and the EVEX validity rules (opmask, zeroing, rounding, broadcast), which the tables do not hold yet',
+    matches: (mnemonic: string, bytes: string) => bytes.startsWith('62 '),
+    count: 2259,
+  },
+  {
+    name: 'vpermil2',
+    why: 'VPERMIL2PS/PD (announced for AMD XOP, never shipped): five operands, a record holds four',
+    matches: (mnemonic: string) => /^vpermil2p[sd]$/.test(mnemonic),
+    count: 32,
+  },
+];
+
+/** Gap counts per class; unclassified gaps are listed by name. */
+function classifyGaps(gaps: string[]): Record<string, number | string[]> {
+  const counts: Record<string, number | string[]> = Object.fromEntries(GAP_CLASSES.map((c) => [c.name, 0]));
+  const unclassified: string[] = [];
+  for (const gap of gaps) {
+    const [, bytes, mnemonic] = /^\d+: ([0-9a-f ]+) (\S+)$/.exec(gap) ?? [gap, '', ''];
+    const cls = GAP_CLASSES.find((c) => c.matches(mnemonic, `${bytes} `));
+    if (cls) counts[cls.name] = (counts[cls.name] as number) + 1;
+    else unclassified.push(gap);
+  }
+  if (unclassified.length) counts.unclassified = unclassified.slice(0, 30);
+  return counts;
+}
 
 describe('x86 decoder against iced-x86', () => {
   it.each(LEGACY_MAPS)('agrees on every %s opcode with prefixes and ModRM forms', (name, escape) => {
@@ -164,7 +194,7 @@ describe('x86 decoder against iced-x86', () => {
     compare(opcodeEncodings(escape, PREFIXES_32), 32, v);
     expect({ differ: v.differ.slice(0, 30), extra: v.extra.slice(0, 30) }).toEqual({ differ: [], extra: [] });
     expect(v.agree).toBeGreaterThan(4000);
-    expect(v.gaps.length).toBeLessThanOrEqual(KNOWN_GAPS[name]);
+    expect(v.gaps.slice(0, 30)).toEqual([]);
   });
 
   it('agrees on every ModRM and SIB addressing form in 16-, 32- and 64-bit code', () => {
@@ -180,7 +210,18 @@ describe('x86 decoder against iced-x86', () => {
     compare(encodings, 64, v);
     expect({ differ: v.differ.slice(0, 30), extra: v.extra.slice(0, 30) }).toEqual({ differ: [], extra: [] });
     expect(v.agree).toBeGreaterThan(3000);
-    expect(v.gaps.length).toBeLessThanOrEqual(KNOWN_GAPS.vex);
+    expect(classifyGaps(v.gaps)).toEqual(Object.fromEntries(GAP_CLASSES.map((c) => [c.name, c.count])));
+  });
+
+  it('agrees on the edge cases the generated sets do not reach', () => {
+    // VSIB with other indexes and without a SIB, AMX tiles that must differ or need a SIB, tilezero.
+    const cases = ['c4 e2 7b 49 c0', 'c4 e2 7b 49 d8', 'c4 e2 7b 49 c1', 'c4 e2 7b 4b 00', 'c4 e2 7b 4b 04 20', 'c4 62 7b 4b 04 20', 'c4 e2 7a 5c d2',
+      'c4 e2 6a 5c d1', 'c4 e2 51 90 04 28', 'c4 e2 51 90 04 20', 'c4 a2 51 90 04 20', 'c4 e2 55 92 44 2c 08', 'c4 e2 51 90 00', 'c4 e2 d5 91 0c e0',
+      'f3 0f 01 ee', '66 0f 01 ee', 'f3 0f a7 c8', '0f a7 c0', '67 0f f7 c1', '64 66 0f f7 c1', 'dc c0', 'd8 c0', 'c4 e1 f8 90 0b', 'c4 e1 78 93 c1'];
+    const v = newVerdict();
+    compare(cases.map((c) => Uint8Array.from([...c.split(' ').map((x) => parseInt(x, 16)), ...TAIL])), 64, v);
+    expect({ differ: v.differ, extra: v.extra, gaps: v.gaps }).toEqual({ differ: [], extra: [], gaps: [] });
+    expect(v.agree).toBeGreaterThanOrEqual(15); // the rest both reject
   });
 
   const vmlinuz = findVmlinuz();

@@ -41,6 +41,8 @@ const PF_REXW = 64;
 const FM_SHORT = 1;
 const FM_FAR = 2;
 const FM_MOFFS = 4;
+const FM_STI0 = 8;
+const FM_STI1 = 16;
 const SEGMENTS = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
 
 const OK_REGISTER = 1;
@@ -117,6 +119,8 @@ export interface DecodedInstruction {
   readonly far: boolean;
   /** The memory operand is a moffs: an address in the instruction without ModRM (A0-A3). */
   readonly moffs: boolean;
+  /** The operand that is the x87 ST(i) of ModRM.rm (as opposed to an implicit ST(0)), or null. */
+  readonly stOperand: number | null;
 }
 
 const NO_PREFIXES: InstructionPrefixes = { segment: null, operandSize: false, addressSize: false, mandatory: false, rexW: false };
@@ -131,7 +135,7 @@ export function readRecord(view: DataView, at: number, ip: bigint, bitness: 16 |
   const status = STATUSES[u8(O_STATUS)];
   const length = u8(O_LENGTH);
   if (status !== 'ok') {
-    return { ip, bitness, length, status, mnemonic: 'invalid', operandSize: 0, addressSize: 8, operands: [], memory: null, lock: false, rep: false, repne: false, mask: null, broadcast: false, prefixes: NO_PREFIXES, short: false, far: false, moffs: false };
+    return { ip, bitness, length, status, mnemonic: 'invalid', operandSize: 0, addressSize: 8, operands: [], memory: null, lock: false, rep: false, repne: false, mask: null, broadcast: false, prefixes: NO_PREFIXES, short: false, far: false, moffs: false, stOperand: null };
   }
   const flags = u8(O_FLAGS);
   const memorySize = view.getUint16(at + O_MEMORY_SIZE, true);
@@ -210,6 +214,7 @@ export function readRecord(view: DataView, at: number, ip: bigint, bitness: 16 |
     short: (u8(O_FORM) & FM_SHORT) !== 0,
     far: (u8(O_FORM) & FM_FAR) !== 0,
     moffs: (u8(O_FORM) & FM_MOFFS) !== 0,
+    stOperand: (u8(O_FORM) & FM_STI0) !== 0 ? 0 : (u8(O_FORM) & FM_STI1) !== 0 ? 1 : null,
   };
 }
 

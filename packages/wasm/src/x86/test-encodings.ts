@@ -5,8 +5,9 @@
 import type { Bitness } from './index.js';
 
 export const TAIL = [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee];
-// ModRM forms: register, [reg], SIB, disp32/RIP, disp8, disp32; each with every reg field.
-const FORMS = [[0, 1], [0, 4, 0x8b], [0, 5], [1, 3], [2, 6], [3, 1]];
+// ModRM forms: [reg], SIB, disp32/RIP, disp8, disp32 and the register form with every r/m (the 0F 01
+// and x87 groups name an instruction per r/m); each with every reg field.
+const FORMS = [[0, 1], [0, 4, 0x8b], [0, 5], [1, 3], [2, 6], [3, 0], [3, 1], [3, 2], [3, 3], [3, 4], [3, 5], [3, 6], [3, 7]];
 
 export const PREFIXES_64 = [[], [0x66], [0xf3], [0xf2], [0x48], [0x66, 0x48], [0x41], [0x44], [0xf0], [0x67], [0x64]];
 export const PREFIXES_32 = [[], [0x66], [0xf3], [0xf2], [0x67], [0x26]];
