@@ -5,8 +5,16 @@
 //   pull:   pullImage from docker-registry vs `skopeo copy docker://… oci:DIR`        target >= 1x
 // on a generated 4-layer image: thousands of small files, a few large ones, whiteouts.
 // Needs root (umoci unpack without --rootless), docker-registry, skopeo and umoci; run after the build.
+// Besides wall time it prints CPU time (user+sys: this process's threads for the library cases, the
+// waited-for child's for the commands), which a loaded machine distorts less.
+// Fairness on this host: / is ext4 without a journal, where creating an inode skips every inode
+// freed in the last 300 s whose table block is still dirty (fs/ext4/ialloc.c recently_deleted), so
+// whoever unpacks right after a big rm pays for it. Rounds are not deleted until the end, and the
+// order of the tools alternates from round to round. IMAGE_BENCH_DIR puts the work elsewhere
+// (a tmpfs, to compare the tools without the filesystem).
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,7 +28,7 @@ import { ImageStore, TarWriter, loadImage, pullImage, pushImage, unpackLayer } f
 const run = promisify(execFile);
 const rounds = Number(process.env.ROUNDS ?? 5);
 const isolaBin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
-const work = await mkdtemp(join(tmpdir(), 'isola-bench-image-'));
+const work = await mkdtemp(join(process.env.IMAGE_BENCH_DIR ?? tmpdir(), 'isola-bench-image-'));
 
 // --- the test image ----------------------------------------------------------------------------
 
@@ -79,9 +87,20 @@ async function buildLayout(dir) {
 // --- timing ------------------------------------------------------------------------------------
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-async function time(fn) {
+// Waited-for children's user+sys ticks (fields 16 and 17 of /proc/self/stat), in ms.
+function childrenCpuMs() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+}
+const cpu = {};
+async function time(fn, name) {
   const t0 = process.hrtime.bigint();
+  const own = process.cpuUsage();
+  const children = childrenCpuMs();
   await fn();
+  const ownMs = (({ user, system }) => (user + system) / 1000)(process.cpuUsage(own));
+  (cpu[name] ??= []).push(ownMs + childrenCpuMs() - children);
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
@@ -112,9 +131,13 @@ async function startRegistry() {
 
 function report(title, rows, base, target) {
   console.log(`\n${title}`);
-  console.log('case'.padEnd(44) + 'median ms'.padStart(11) + `   ${base} / case`);
+  console.log('case'.padEnd(48) + 'median ms'.padStart(11) + 'ratio'.padStart(8) + 'cpu ms'.padStart(9) + 'ratio'.padStart(8) + `   (ratio: ${base} / case)`);
   const b = median(rows[base]);
-  for (const [name, xs] of Object.entries(rows)) console.log(name.padEnd(44) + median(xs).toFixed(0).padStart(11) + `${(b / median(xs)).toFixed(2)}x`.padStart(14));
+  const bc = median(cpu[base]);
+  for (const [name, xs] of Object.entries(rows)) {
+    const c = median(cpu[name]);
+    console.log(name.padEnd(48) + median(xs).toFixed(0).padStart(11) + `${(b / median(xs)).toFixed(2)}x`.padStart(8) + c.toFixed(0).padStart(9) + `${(bc / c).toFixed(2)}x`.padStart(8));
+  }
   console.log(`target: ${target}`);
 }
 
@@ -131,24 +154,33 @@ try {
   const registry = await startRegistry();
   try {
     await pushImage(store, 'bench/app:v1', `${registry.domain}/bench/app:v1`);
+    const measure = async (rows, name, fn) => rows[name].push(await time(fn, name));
     for (let round = 0; round < rounds; round++) {
       const r = join(work, `r${round}`);
       await mkdir(r);
-      unpack['umoci unpack'].push(await time(() => run('umoci', ['unpack', '--image', `${layout}:v1`, join(r, 'bundle')])));
-      unpack['isola unpackLayer x4 (one rootfs)'].push(
-        await time(async () => {
-          for (const [i, l] of record.layers.entries()) await unpackLayer(store.blobs.path(l.digest), join(r, 'rootfs'), { mediaType: l.mediaType, expectedDigest: l.digest, expectedDiffId: record.diffIds[i], rootless: false });
-        }),
-      );
-      const layerStore = await ImageStore.open({ root: join(r, 'layer-store') });
-      await loadImage(layerStore, layout);
-      unpack['isola store layers (overlay dirs per chain ID)'].push(await time(() => layerStore.layerStack(record)));
-
-      pull['skopeo copy docker:// oci:'].push(await time(() => run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${registry.domain}/bench/app:v1`, `oci:${join(r, 'skopeo')}:v1`])));
-      const fresh = await ImageStore.open({ root: join(r, 'pull-store') });
-      pull['isola pullImage (library)'].push(await time(() => pullImage(fresh, `${registry.domain}/bench/app:v1`)));
-      pull['isola pull (CLI process)'].push(await time(() => run(process.execPath, [isolaBin, 'pull', `${registry.domain}/bench/app:v1`], { env: { ...process.env, ISOLA_ROOT: join(r, 'cli-store') } })));
-      await rm(r, { recursive: true, force: true });
+      const unpackCases = [
+        () => measure(unpack, 'umoci unpack', () => run('umoci', ['unpack', '--image', `${layout}:v1`, join(r, 'bundle')])),
+        () =>
+          measure(unpack, 'isola unpackLayer x4 (one rootfs)', async () => {
+            for (const [i, l] of record.layers.entries()) await unpackLayer(store.blobs.path(l.digest), join(r, 'rootfs'), { mediaType: l.mediaType, expectedDigest: l.digest, expectedDiffId: record.diffIds[i], rootless: false });
+          }),
+        async () => {
+          const layerStore = await ImageStore.open({ root: join(r, 'layer-store') });
+          await loadImage(layerStore, layout);
+          await measure(unpack, 'isola store layers (overlay dirs per chain ID)', () => layerStore.layerStack(record));
+        },
+      ];
+      const pullCases = [
+        () => measure(pull, 'skopeo copy docker:// oci:', () => run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${registry.domain}/bench/app:v1`, `oci:${join(r, 'skopeo')}:v1`])),
+        async () => {
+          const fresh = await ImageStore.open({ root: join(r, 'pull-store') });
+          await measure(pull, 'isola pullImage (library)', () => pullImage(fresh, `${registry.domain}/bench/app:v1`));
+        },
+        () => measure(pull, 'isola pull (CLI process)', () => run(process.execPath, [isolaBin, 'pull', `${registry.domain}/bench/app:v1`], { env: { ...process.env, ISOLA_ROOT: join(r, 'cli-store') } })),
+      ];
+      // Odd rounds run the cases in reverse order.
+      for (const c of round % 2 === 0 ? unpackCases : [...unpackCases].reverse()) await c();
+      for (const c of round % 2 === 0 ? pullCases : [...pullCases].reverse()) await c();
     }
   } finally {
     registry.child.kill('SIGTERM');

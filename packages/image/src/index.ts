@@ -56,6 +56,7 @@ export { pushImage } from './registry/push.js';
 export type { PushOptions, PushResult } from './registry/push.js';
 export { RegistryClient } from './registry/client.js';
 export type { RegistryOptions, RequestOptions } from './registry/client.js';
+export type { HttpRequestOptions, HttpResponse } from './registry/http.js';
 export type { Credentials } from './registry/auth.js';
 export { ProgressBars } from './registry/progress.js';
 export type { ProgressEvent, ProgressListener } from './registry/progress.js';

@@ -33,6 +33,7 @@ export interface BlobDigests {
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
+const GUNZIP_CHUNK = 1 << 20;
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 
 /** The compression a layer media type declares; undefined for a type that is not a layer. */
@@ -87,7 +88,9 @@ async function* readErrorsWrapped(source: AsyncIterable<Uint8Array>, label: stri
 
 /** Node's zlib errors, named for what they mean to someone holding a layer. */
 async function* gunzipped(source: AsyncIterable<Buffer>, label: string): AsyncGenerator<Buffer> {
-  const gunzip = pipeline(Readable.from(source, { objectMode: false }), createGunzip(), () => {});
+  // 1 MiB out instead of zlib's 16 KiB: 64x fewer chunks through the thread pool, the hashes, the tar
+  // reader and write(2) for a large file (measured: ~650 ms of a 64 MiB layer went on chunk traffic).
+  const gunzip = pipeline(Readable.from(source, { objectMode: false }), createGunzip({ chunkSize: GUNZIP_CHUNK }), () => {});
   try {
     for await (const chunk of gunzip) yield chunk as Buffer;
   } catch (error) {

@@ -3,6 +3,7 @@
 // credentials with every request. `Bearer realm=…,service=…,scope=…` means: ask the token server
 // at `realm` (with the credentials, if any) for a token for that scope, then send the token.
 import { ImageError } from '../errors.js';
+import { httpRequest, type HttpResponse } from './http.js';
 
 export interface Credentials {
   username: string;
@@ -37,13 +38,14 @@ export async function fetchToken(challenge: Challenge, scope: string, credential
   url.searchParams.set('scope', challenge.params.scope ?? scope);
   const headers: Record<string, string> = {};
   if (credentials) headers.authorization = basicHeader(credentials);
-  let response: Response;
+  let response: HttpResponse;
   try {
-    response = await fetch(url, { headers });
+    response = await httpRequest(url, { headers });
   } catch (error) {
-    throw new ImageError('EREGISTRY_UNREACHABLE', `${registry}: token server ${url.origin}: ${(error as Error).message}`, { cause: error });
+    throw new ImageError('EREGISTRY_UNREACHABLE', `${registry}: token server ${url.origin}: ${(error as { code?: string }).code ?? (error as Error).message}`, { cause: error });
   }
   if (!response.ok) {
+    response.cancel();
     throw new ImageError('EREGISTRY_AUTH', `${registry}: token server ${url.origin} refused ${credentials ? `user ${credentials.username}` : 'anonymous access'}: HTTP ${response.status}`);
   }
   const body = (await response.json()) as { token?: string; access_token?: string };

@@ -4,6 +4,7 @@
 // registry's own error code.
 import { ImageError } from '../errors.js';
 import { basicHeader, fetchToken, parseChallenge, type Credentials } from './auth.js';
+import { httpRequest, type HttpResponse } from './http.js';
 
 export interface RegistryOptions {
   credentials?: Credentials;
@@ -49,7 +50,7 @@ export class RegistryClient {
   }
 
   /** Sends a request, answering one auth challenge; throws an ImageError for unexpected statuses. */
-  async request(path: string, options: RequestOptions): Promise<Response> {
+  async request(path: string, options: RequestOptions): Promise<HttpResponse> {
     const method = options.method ?? 'GET';
     let used: string | undefined;
     const send = async () => {
@@ -57,16 +58,16 @@ export class RegistryClient {
       used = this.authFor(options.scope);
       if (used) headers.authorization = used;
       try {
-        return await fetch(this.url(path), { method, headers, body: options.body, redirect: 'follow' });
+        return await httpRequest(this.url(path), { method, headers, body: options.body });
       } catch (error) {
-        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-        throw new ImageError('EREGISTRY_UNREACHABLE', `${method} ${this.url(path)}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, { cause: error });
+        const code = (error as { code?: string }).code;
+        throw new ImageError('EREGISTRY_UNREACHABLE', `${method} ${this.url(path)}: ${code ?? (error as Error).message}`, { cause: error });
       }
     };
     let response = await send();
     if (response.status === 401) {
       const header = response.headers.get('www-authenticate');
-      await response.body?.cancel();
+      response.cancel();
       // A concurrent request may have authenticated meanwhile: then only resend.
       if (this.authFor(options.scope) === used) {
         if (header === null || used?.startsWith('Basic')) throw await this.failure(method, path, response);
@@ -86,7 +87,7 @@ export class RegistryClient {
     throw await this.failure(method, path, response);
   }
 
-  private async failure(method: string, path: string, response: Response): Promise<ImageError> {
+  private async failure(method: string, path: string, response: HttpResponse): Promise<ImageError> {
     let detail = '';
     try {
       const body = (await response.json()) as { errors?: Array<{ code?: string; message?: string }> };

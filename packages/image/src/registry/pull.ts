@@ -57,7 +57,7 @@ export async function runLimited<T>(items: T[], limit: number, task: (item: T) =
 
 async function fetchManifest(client: RegistryClient, path: string, reference: string, scope: string, expected?: string): Promise<{ bytes: Buffer; digest: string; mediaType: string }> {
   const response = await client.request(`/v2/${path}/manifests/${reference}`, { headers: { accept: ACCEPT }, scope });
-  const bytes = Buffer.from(await response.arrayBuffer());
+  const bytes = await response.bytes();
   const digest = sha256Of(bytes);
   if (expected !== undefined && digest !== expected) {
     throw new ImageError('EIMAGE_DIGEST', `${client.domain}/${path} manifest ${reference}: digest mismatch: expected ${expected}, got ${digest}`);
@@ -87,23 +87,33 @@ async function downloadBlob(store: ImageStore, client: RegistryClient, path: str
           size = 0;
           await handle.truncate(0);
         }
-        if (response.body === null) throw new Error('empty response body');
-        // fetch hands out ~16-64 KiB chunks; one write per MiB keeps the syscalls (and the thread
-        // pool round trips) down. What was received but not written is simply fetched again.
+        // The socket hands out ~16-64 KiB chunks; one write per MiB keeps the syscalls (and the
+        // thread pool round trips) down. One write is in flight while the next MiB arrives, so the
+        // socket is not paused for the disk. What was received but not written is fetched again.
         let pending: Uint8Array[] = [];
         let pendingBytes = 0;
+        let received = size;
+        let writing: Promise<void> = Promise.resolve();
         const flush = async () => {
+          await writing;
           if (pendingBytes === 0) return;
-          await handle.writev(pending, size);
-          for (const part of pending) hash.update(part);
-          size += pendingBytes;
+          const batch = pending;
+          const bytes = pendingBytes;
           pending = [];
           pendingBytes = 0;
-          options.progress?.({ kind: 'bytes', digest: blob.digest, done: size });
+          writing = (async () => {
+            await handle.writev(batch, size);
+            for (const part of batch) hash.update(part);
+            size += bytes;
+            options.progress?.({ kind: 'bytes', digest: blob.digest, done: size });
+          })();
+          // Awaited by the next flush; until then a failure must not count as unhandled.
+          writing.catch(() => undefined);
         };
         try {
-          for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-            if (size + pendingBytes + chunk.length > blob.size) throw new ImageError('EIMAGE_DIGEST', `${what} ${blob.digest}: the registry sent more than the ${blob.size} bytes the manifest says`);
+          for await (const chunk of response.body) {
+            received += chunk.length;
+            if (received > blob.size) throw new ImageError('EIMAGE_DIGEST', `${what} ${blob.digest}: the registry sent more than the ${blob.size} bytes the manifest says`);
             pending.push(chunk);
             pendingBytes += chunk.length;
             if (pendingBytes >= 1 << 20) await flush();
@@ -111,6 +121,7 @@ async function downloadBlob(store: ImageStore, client: RegistryClient, path: str
         } finally {
           // Keep what arrived before a broken connection: the retry asks for the rest.
           await flush();
+          await writing;
         }
         if (size === blob.size) break;
         throw new Error(`connection closed after ${size} of ${blob.size} bytes`);

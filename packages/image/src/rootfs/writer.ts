@@ -9,7 +9,7 @@ import { closeSync, fchmodSync, fchownSync, futimesSync, openSync, readFileSync,
 import { lchown, link, lstat, lutimes, mkdir, readdir, rm, symlink, chmod } from 'node:fs/promises';
 import { LayerError, entryError, errnoCode } from '../errors.js';
 import type { EntryAttributes, LayerEntry } from '../layer/entry.js';
-import { ancestorsOf, joinLayerPath, parentOf } from '../layer/path.js';
+import { joinLayerPath, parentOf } from '../layer/path.js';
 import { RootResolver } from './resolve.js';
 import { defaultSpecialFiles, type NodeKind, type SpecialFileOps } from './special-files.js';
 
@@ -300,8 +300,11 @@ export class RootfsWriter {
   // --- bookkeeping ------------------------------------------------------------------------------
 
   private markUpper(path: string): void {
-    this.upper.add(path);
-    for (const ancestor of ancestorsOf(path)) this.upper.add(ancestor);
+    // `upper` only grows, and always with all ancestors: the first one already there ends the walk.
+    for (let p = path; !this.upper.has(p); p = parentOf(p)) {
+      this.upper.add(p);
+      if (p === '') break;
+    }
   }
 
   /** Records a directory's current times before this layer changes its contents (first time only). */

@@ -82,9 +82,14 @@ function tarError(offset: number, reason: string): LayerError {
 
 /** A NUL-terminated string field. Names are UTF-8 in every producer we know of (Go, GNU tar, BuildKit). */
 function text(block: Uint8Array, [start, length]: readonly [number, number]): string {
-  const field = block.subarray(start, start + length);
-  const end = field.indexOf(0);
-  return Buffer.from(field.subarray(0, end === -1 ? length : end)).toString('utf8');
+  let end = start;
+  while (end < start + length && block[end] !== 0) end++;
+  if (end === start) return '';
+  return asBuffer(block).toString('utf8', start, end);
+}
+
+function asBuffer(block: Uint8Array): Buffer {
+  return Buffer.isBuffer(block) ? block : Buffer.from(block.buffer, block.byteOffset, block.byteLength);
 }
 
 /**
@@ -100,11 +105,22 @@ export function parseNumber(block: Uint8Array, [start, length]: readonly [number
     if (!Number.isSafeInteger(value)) throw tarError(offset, `${field} is too large`);
     return value;
   }
-  // The digits run from the first non-space to the first NUL or space.
-  const digits = /^ *([^\0 ]*)/.exec(Buffer.from(bytes).toString('latin1'))![1];
-  if (digits === '') return 0;
-  if (!/^[0-7]+$/.test(digits)) throw tarError(offset, `${field} is not an octal number: ${JSON.stringify(digits)}`);
-  return parseInt(digits, 8);
+  // The digits run from the first non-space to the first NUL or space. A byte loop: this runs
+  // seven times per entry, and a regex over a decoded string showed up in unpack profiles.
+  let i = 0;
+  while (i < bytes.length && bytes[i] === 0x20) i++;
+  const first = i;
+  let value = 0;
+  for (; i < bytes.length && bytes[i] !== 0 && bytes[i] !== 0x20; i++) {
+    const digit = bytes[i] - 0x30;
+    if (digit < 0 || digit > 7) {
+      let end = i;
+      while (end < bytes.length && bytes[end] !== 0 && bytes[end] !== 0x20) end++;
+      throw tarError(offset, `${field} is not an octal number: ${JSON.stringify(Buffer.from(bytes.subarray(first, end)).toString('latin1'))}`);
+    }
+    value = value * 8 + digit;
+  }
+  return value;
 }
 
 /**
@@ -113,14 +129,16 @@ export function parseNumber(block: Uint8Array, [start, length]: readonly [number
  */
 function checksumMatches(block: Uint8Array, offset: number): boolean {
   const recorded = parseNumber(block, CHECKSUM, offset, 'checksum');
-  let unsigned = 0;
-  let signed = 0;
+  // The checksum field itself counts as eight spaces.
+  let unsigned = CHECKSUM[1] * 0x20;
+  let high = 0;
   for (let i = 0; i < BLOCK_SIZE; i++) {
-    const byte = i >= CHECKSUM[0] && i < CHECKSUM[0] + CHECKSUM[1] ? 0x20 : block[i];
+    if (i === CHECKSUM[0]) i += CHECKSUM[1];
+    const byte = block[i];
     unsigned += byte;
-    signed += byte > 127 ? byte - 256 : byte;
+    if (byte > 127) high++;
   }
-  return recorded === unsigned || recorded === signed;
+  return recorded === unsigned || recorded === unsigned - 256 * high;
 }
 
 export function isZeroBlock(block: Uint8Array): boolean {
@@ -142,8 +160,7 @@ export function parseHeader(block: Uint8Array, offset: number): TarHeader {
 
   let name = text(block, NAME);
   // Only POSIX ustar ("ustar\0") has a prefix field; GNU ("ustar  ") keeps atime/ctime there.
-  const magic = Buffer.from(block.subarray(MAGIC[0], MAGIC[0] + MAGIC[1])).toString('latin1');
-  if (magic === 'ustar\0') {
+  if (asBuffer(block).toString('latin1', MAGIC[0], MAGIC[0] + MAGIC[1]) === 'ustar\0') {
     const prefix = text(block, PREFIX);
     if (prefix !== '') name = `${prefix}/${name}`;
   }

@@ -115,7 +115,29 @@ describe('tar numbers and PAX records', () => {
     block.writeUIntBE(2 ** 40, 130, 6);
     expect(parseNumber(block, [124, 12], 0, 'size')).toBe(2 ** 40);
     block.write('12x4\0', 108, 'latin1');
-    expect(() => parseNumber(block, [108, 8], 0, 'uid')).toThrow(/not an octal number/);
+    expect(() => parseNumber(block, [108, 8], 0, 'uid')).toThrow('uid is not an octal number: "12x4"');
+    block.write('  17 9\0', 116, 'latin1');
+    expect(parseNumber(block, [116, 8], 0, 'gid')).toBe(0o17);
+    block.fill(0x20, 329, 337);
+    expect(parseNumber(block, [329, 8], 0, 'devmajor')).toBe(0);
+  });
+
+  it('accepts checksums summed as unsigned or as signed bytes, and a UTF-8 name', async () => {
+    const tar = await tarOf([{ name: 'a', content: 'x' }]);
+    const header = Buffer.from(tar.subarray(0, BLOCK_SIZE));
+    header.write('caf\u00e9/\u00fc.txt\0', 0, 'utf8');
+    header.fill(0x20, 148, 156);
+    let unsigned = 0;
+    let signed = 0;
+    for (const byte of header) {
+      unsigned += byte;
+      signed += byte > 127 ? byte - 256 : byte;
+    }
+    expect(signed).not.toBe(unsigned);
+    header.write(`${signed.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    expect(parseHeader(header, 0).name).toBe('caf\u00e9/\u00fc.txt');
+    header.write(`${(unsigned + 1).toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    expect(() => parseHeader(header, 0)).toThrow(/checksum mismatch/);
   });
 
   it('rejects a PAX record whose length is wrong', () => {
