@@ -26,3 +26,4 @@ export { spawn, spawnChild, spawnPath, SpawnedChild, SpawnError, READY, type Spa
 export { whenExited } from './spawn/exit.js';
 export { slot, type Step, type StepArg, type SlotRef, type StructArg } from './spawn/program.js';
 export * as steps from './spawn/steps.js';
+export { procStat, procStartTime, isAlive, bootId, type ProcStat } from './proc/process.js';

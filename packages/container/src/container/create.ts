@@ -11,7 +11,7 @@ import { checkPreservedFds } from '../process/preserve-fds.js';
 import { planRootfs, prepareRootfs } from '../rootfs/plan.js';
 import { parseSpec } from '../spec/validate.js';
 import type { IdMapping, LinuxResources, Spec, State } from '../spec/types.js';
-import { procStat } from '../state/process-info.js';
+import { procStat } from '@isola/sys';
 import { type ContainerRecord, StateStore } from '../state/store.js';
 import { runHooks } from './hooks.js';
 import { deviceRules } from './devices.js';

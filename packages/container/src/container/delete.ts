@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { IsolaError } from '@isola/errors';
 import { abi, waitid } from '@isola/sys';
 import { createCgroup } from '../cgroups/index.js';
-import { isAlive } from '../state/process-info.js';
+import { isAlive } from '@isola/sys';
 import { StateStore } from '../state/store.js';
 import { stateOf } from './create.js';
 import { runHooks } from './hooks.js';

@@ -9,7 +9,7 @@ import { itNeeds } from '../../../../test/support/requirements.js';
 import { createCgroup } from '../cgroups/index.js';
 import { defaultSpec } from '../spec/default.js';
 import type { Hook, Spec } from '../spec/types.js';
-import { isAlive } from '../state/process-info.js';
+import { isAlive } from '@isola/sys';
 import { createContainer } from './create.js';
 import { deleteContainer } from './delete.js';
 import { startContainer } from './start.js';

@@ -2,7 +2,7 @@
 import { IsolaError } from '@isola/errors';
 import { close, pidfdOpen, pidfdSendSignal } from '@isola/sys';
 import { createCgroup } from '../cgroups/index.js';
-import { procStat } from '../state/process-info.js';
+import { procStat } from '@isola/sys';
 import { StateStore } from '../state/store.js';
 import { parseSignal } from './signal.js';
 import { statusOf } from './status.js';

@@ -4,7 +4,7 @@ import { type CreateOptions, createContainer } from './create.js';
 import { deleteContainer } from './delete.js';
 import { startContainer } from './start.js';
 import { waitForExit } from './wait.js';
-import { isAlive } from '../state/process-info.js';
+import { isAlive } from '@isola/sys';
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;

@@ -2,7 +2,7 @@
 // plus paused for a frozen cgroup (as runc reports it).
 import { createCgroup } from '../cgroups/index.js';
 import type { State } from '../spec/types.js';
-import { isAlive } from '../state/process-info.js';
+import { isAlive } from '@isola/sys';
 import type { ContainerRecord } from '../state/store.js';
 
 export type Status = State['status'] | 'paused';

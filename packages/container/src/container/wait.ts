@@ -2,7 +2,7 @@
 // (whenExited) and reaped with waitid; else polling /proc (the exit status then belongs to its parent).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { abi, waitid, whenExited, type ChildState } from '@isola/sys';
-import { isAlive } from '../state/process-info.js';
+import { isAlive } from '@isola/sys';
 
 /** Exit status as a shell reports it: the code, or 128 + the signal. */
 export function exitCode(state: ChildState): number {

@@ -21,20 +21,10 @@ export interface Observed {
   state: ContainerState;
 }
 
-export function procStartTime(pid: number): number | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-    return Number(fields[19]);
-  } catch {
-    return undefined;
-  }
-}
+// Shared with the hypervisor's detached VMs and the runtime: @isola/sys reads /proc.
+import { isAlive, procStartTime } from '@isola/sys';
 
-export function isAlive(pid: number, startTime: number): boolean {
-  return pid > 0 && procStartTime(pid) === startTime;
-}
+export { isAlive, procStartTime };
 
 function readExit(store: ContainerStore, id: string) {
   try {

@@ -15,6 +15,7 @@ import { randomName } from './names.js';
 import type { MountRecord } from '../volumes/attach.js';
 import type { Limits } from '../limits/parse.js';
 import type { NetworkConfig } from '../networks/mode.js';
+import { bootId } from '@isola/sys';
 
 export interface ContainerConfig {
   id: string;
@@ -67,13 +68,7 @@ export interface ContainerState {
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
-export function bootId(): string {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return 'unknown';
-  }
-}
+export { bootId };
 
 function writeAtomic(path: string, text: string | Buffer): void {
   writeFileSync(`${path}.tmp`, text);

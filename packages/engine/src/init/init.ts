@@ -2,10 +2,9 @@
 // and what it changes in a container's spec: docker's layout, the init bind-mounted read-only at
 // /dev/init and the command after it. See init.S for what it does.
 // Regenerate: as --64 -o i.o init.S && objcopy -O binary -j .text i.o i.bin && xxd -p i.bin
-import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { secureJoin } from '@isola/container';
+import { installExecutable } from '../libexec.js';
 
 export const INIT_HEX =
   '7f454c4602010100000000000000000002003e0001000000e800400000000000400000000000000000000000000000000000' +
@@ -34,17 +33,7 @@ export const INIT_PATH = '/dev/init';
 
 /** Writes the init under `<root>/libexec/` once per version (named by its hash) and returns its path. */
 export function installInit(root: string): string {
-  const bytes = Buffer.from(INIT_HEX, 'hex');
-  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
-  const dir = join(root, 'libexec');
-  const path = join(dir, `isola-init-${hash}`);
-  if (existsSync(path)) return path;
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, bytes, { mode: 0o755 });
-  chmodSync(tmp, 0o755);
-  renameSync(tmp, path);
-  return path;
+  return installExecutable(root, 'isola-init', INIT_HEX);
 }
 
 /** The parts of an OCI spec --init changes. */

@@ -1,9 +1,7 @@
 // The container monitor's bytes (a 908-byte static ELF assembled from monitor.S), where it is put on disk,
 // and the records it writes. See monitor.S for what it does and why it is assembly.
 // Regenerate: as --64 -o m.o monitor.S && objcopy -O binary -j .text m.o m.bin && xxd -p m.bin
-import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { installExecutable } from '../libexec.js';
 
 export const MONITOR_HEX =
   '7f454c4602010100000000000000000002003e0001000000e800400000000000400000000000000000000000000000000000' +
@@ -62,15 +60,5 @@ export function encodeExitRecord(exitCode: number, at = new Date()): Buffer {
  * never overwritten) and returns its path.
  */
 export function installMonitor(root: string): string {
-  const bytes = Buffer.from(MONITOR_HEX, 'hex');
-  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
-  const dir = join(root, 'libexec');
-  const path = join(dir, `isola-monitor-${hash}`);
-  if (existsSync(path)) return path;
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, bytes, { mode: 0o755 });
-  chmodSync(tmp, 0o755);
-  renameSync(tmp, path);
-  return path;
+  return installExecutable(root, 'isola-monitor', MONITOR_HEX);
 }

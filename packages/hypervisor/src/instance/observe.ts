@@ -1,7 +1,6 @@
 // What a detached VM is doing now, from its record and the live system. A VM runs inside its monitor
 // process, so it is running exactly while that process (same pid, same start time, same boot) lives:
 // a record that says running after the process died is reported stopped, never running.
-import { readFileSync } from 'node:fs';
 import { bootId, type VmConfig, type VmRecord, type VmStore } from './store.js';
 
 export type VmStatus = 'starting' | 'running' | 'stopped';
@@ -12,17 +11,9 @@ export interface ObservedVm {
   record: VmRecord | undefined;
 }
 
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks), or undefined when the process is gone or a zombie. */
-export function procStartTime(pid: number): number | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-    return Number(fields[19]);
-  } catch {
-    return undefined;
-  }
-}
+import { procStartTime } from '@isola/sys';
+
+export { procStartTime };
 
 export function monitorAlive(record: VmRecord): boolean {
   return record.pid > 0 && record.bootId === bootId() && procStartTime(record.pid) === record.startTime;

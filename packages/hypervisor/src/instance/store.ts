@@ -13,6 +13,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hypervisorError } from '../errors.js';
 import type { DiskOptions } from '../devices/virtio-blk/disk-spec.js';
+import { bootId } from '@isola/sys';
 
 export interface VmConfig {
   id: string;
@@ -53,13 +54,7 @@ export function defaultRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'isola');
 }
 
-export function bootId(): string {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return '';
-  }
-}
+export { bootId };
 
 export class VmStore {
   readonly root: string;

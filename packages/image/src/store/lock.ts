@@ -9,8 +9,8 @@
 // back with link(2), which never replaces.
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { procStat } from '@isola/sys';
 import { ImageError, describeFsError, errnoCode } from '../errors.js';
 
 export interface LockOptions {
@@ -20,13 +20,8 @@ export interface LockOptions {
 
 /** Field 22 of /proc/<pid>/stat: the process start time in clock ticks, or undefined if it is gone. */
 function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+  const stat = procStat(pid);
+  return stat === null ? undefined : String(stat.startTime);
 }
 
 export function ownerToken(pid = process.pid): string {
