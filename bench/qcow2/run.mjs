@@ -107,6 +107,9 @@ for (const depth of [1, 32]) {
     for (const tool of r % 2 ? ['isola', 'qemu'] : ['qemu', 'isola']) {
       const out = join(dir, `converted-${tool}.qcow2`);
       rmSync(out, { force: true });
+      // Untimed: the previous convert's 768 MiB of dirty pages would otherwise still be draining,
+      // and the kernel throttles whichever tool writes next (measured: 4 s after a sync, 15-20 s without).
+      execFileSync('sync');
       times[tool].push(run(tool, 'convert', ['-f', 'raw', '-O', 'qcow2', source, out]));
     }
   }

@@ -1,4 +1,4 @@
 import { defineProject } from 'vitest/config';
 import { project } from '../../vitest.shared.js';
 
-export default defineProject(project('qcow2'));
+export default defineProject(project('qcow2', { globalSetup: ['./vitest.global-setup.ts'] }));

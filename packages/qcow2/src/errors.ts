@@ -28,6 +28,7 @@ export type ImageErrorCode =
   | 'EQCOW2_BACKING_TOO_DEEP'
   | 'EQCOW2_BACKING_UNSUPPORTED'
   | 'EQCOW2_BACKING_OPEN'
+  | 'EQCOW2_DATA_FILE'
   | 'EQCOW2_NOT_WRITABLE';
 
 export function imageError(

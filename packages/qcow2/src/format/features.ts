@@ -1,6 +1,7 @@
 // Feature bits (qcow2.txt header fields 72..95) and what this implementation does with them. An unknown
 // incompatible bit must make open fail; the message names it from the image's own feature name table
 // when the image has one, so a user learns "extended l2" rather than "bit 4".
+import * as zlib from 'node:zlib';
 import { imageError } from '../errors.js';
 import type { FeatureKind, FeatureName } from './extensions.js';
 import type { Qcow2Header } from './header.js';
@@ -27,7 +28,7 @@ export const KNOWN_FEATURES: readonly FeatureName[] = [
 ];
 
 /** Incompatible bits this implementation can read: the rest are refused. */
-const READABLE_INCOMPAT = [INCOMPAT_DIRTY, INCOMPAT_CORRUPT, INCOMPAT_COMPRESSION, INCOMPAT_EXTENDED_L2];
+const READABLE_INCOMPAT = [INCOMPAT_DIRTY, INCOMPAT_CORRUPT, INCOMPAT_DATA_FILE, INCOMPAT_COMPRESSION, INCOMPAT_EXTENDED_L2];
 
 export function hasBit(mask: bigint, bit: number): boolean {
   return (mask & (1n << BigInt(bit))) !== 0n;
@@ -46,11 +47,11 @@ export function featureName(kind: FeatureKind, bit: number, table: readonly Feat
 }
 
 /**
- * Refuses images this code cannot read correctly: unknown incompatible features, external data files,
- * non-zlib compression and encryption. The dirty and corrupt bits only forbid writing (see writeBlockers).
+ * Refuses images this code cannot read correctly: unknown incompatible features, compression types
+ * this Node.js cannot decompress, and encryption. The dirty and corrupt bits only forbid writing (see writeBlockers).
  */
 export function checkReadable(h: Qcow2Header, table: readonly FeatureName[], path: string): void {
-  const unknown = setBits(h.incompatibleFeatures).filter((bit) => !READABLE_INCOMPAT.includes(bit) && bit !== INCOMPAT_DATA_FILE);
+  const unknown = setBits(h.incompatibleFeatures).filter((bit) => !READABLE_INCOMPAT.includes(bit));
   if (unknown.length > 0) {
     const names = unknown.map((bit) => featureName('incompatible', bit, table));
     throw imageError('EQCOW2_UNKNOWN_FEATURE', path, `uses unknown incompatible feature(s): ${names.join(', ')}`, {
@@ -58,21 +59,23 @@ export function checkReadable(h: Qcow2Header, table: readonly FeatureName[], pat
       names,
     });
   }
-  if (hasBit(h.incompatibleFeatures, INCOMPAT_DATA_FILE)) {
-    throw imageError('EQCOW2_UNSUPPORTED_FEATURE', path, 'uses an external data file, which is not supported', {
-      feature: 'external data file',
-    });
-  }
   const compressionBit = hasBit(h.incompatibleFeatures, INCOMPAT_COMPRESSION);
   if (compressionBit !== (h.compressionType !== 0)) {
     throw imageError('EQCOW2_BAD_HEADER', path, `compression type bit is ${compressionBit ? 'set' : 'clear'} but compression_type is ${h.compressionType}`);
   }
-  if (h.compressionType !== 0) {
-    const name = h.compressionType === 1 ? 'zstd' : `type ${h.compressionType}`;
-    throw imageError('EQCOW2_UNSUPPORTED_FEATURE', path, `uses ${name} compression; only zlib is supported`, {
+  if (h.compressionType > 1) {
+    throw imageError('EQCOW2_UNSUPPORTED_FEATURE', path, `uses compression type ${h.compressionType}; only zlib (0) and zstd (1) exist`, {
       feature: 'compression type',
       compressionType: h.compressionType,
     });
+  }
+  if (h.compressionType === 1 && zstdDecompressor() === undefined) {
+    throw imageError(
+      'EQCOW2_UNSUPPORTED_FEATURE',
+      path,
+      `uses zstd compression, which this Node.js (${process.version}) cannot decompress: zstd came to node:zlib in Node 22.15 and 23.8`,
+      { feature: 'compression type', compressionType: h.compressionType },
+    );
   }
   if (h.cryptMethod !== 0) {
     const method = h.cryptMethod === 1 ? 'AES' : h.cryptMethod === 2 ? 'LUKS' : `method ${h.cryptMethod}`;
@@ -90,6 +93,12 @@ export function checkReadable(h: Qcow2Header, table: readonly FeatureName[], pat
  * not here: such an image opens read-only. Nor is the dirty bit: opening for writing repairs it.
  */
 export function writeBlocker(h: Qcow2Header): string | undefined {
-  if (hasBit(h.incompatibleFeatures, INCOMPAT_EXTENDED_L2)) return 'writing extended L2 (subcluster) images is not supported yet';
+  if (hasBit(h.incompatibleFeatures, INCOMPAT_DATA_FILE)) return 'writing images with an external data file is not supported';
   return undefined;
+}
+
+/** node:zlib's one-shot zstd decoder, on the Node versions that have one. */
+export function zstdDecompressor(): ((input: Uint8Array, options: { maxOutputLength: number }) => Buffer) | undefined {
+  const candidate = (zlib as unknown as Record<string, unknown>).zstdDecompressSync;
+  return typeof candidate === 'function' ? (candidate as (input: Uint8Array, options: { maxOutputLength: number }) => Buffer) : undefined;
 }

@@ -6,6 +6,11 @@ export interface Geometry {
   clusterBits: number;
   clusterSize: number;
   extendedL2: boolean;
+  /**
+   * Data clusters live in an external data file, where host offset 0 is a valid cluster: an entry with
+   * offset 0 and the copied flag is data there, not unallocated.
+   */
+  externalData: boolean;
   /** 8, or 16 with extended L2 entries. */
   l2EntrySize: number;
   l2Entries: number;
@@ -30,6 +35,7 @@ export function geometryOf(h: Pick<Qcow2Header, 'clusterBits' | 'refcountOrder' 
     clusterBits: h.clusterBits,
     clusterSize,
     extendedL2,
+    externalData: (h.incompatibleFeatures & (1n << 2n)) !== 0n,
     l2EntrySize,
     l2Entries,
     l1Span: l2Entries * clusterSize,

@@ -5,6 +5,10 @@ import { hex, imageError } from '../errors.js';
 import { readU32, splitU64, writeU32 } from './endian.js';
 import type { Geometry } from './geometry.js';
 
+/**
+ * With extended L2 entries, 'normal', 'zero' and 'unallocated' stand for uniform bitmaps (every subcluster
+ * allocated, every one zero, none of either without a host cluster); 'subclusters' is any other mix.
+ */
 export type L2Entry =
   | { kind: 'unallocated' }
   /** Reads as zeros; hostOffset (possibly 0) is a preallocated cluster kept for a later write. */
@@ -21,6 +25,8 @@ const HI_RESERVED = 0x3f000000; // bits 56..61
 const LO_RESERVED = 0x000001fe; // bits 1..8
 const HI_BEYOND_2_53 = 0x00e00000;
 const SECTOR = 512;
+/** Every subcluster of a cluster (32 of them). */
+const ALL = 0xffffffff;
 
 export function readL2Entry(table: Uint8Array, index: number, g: Geometry, path: string): L2Entry {
   const at = index * g.l2EntrySize;
@@ -42,11 +48,15 @@ export function readL2Entry(table: Uint8Array, index: number, g: Geometry, path:
     const allocated = readU32(table, at + 12);
     const zero = readU32(table, at + 8);
     if ((allocated & zero) !== 0) bad('marks subclusters both allocated and zero');
-    if (allocated !== 0 && hostOffset === 0) bad('has allocated subclusters but no host cluster');
+    if (allocated !== 0 && hostOffset === 0 && !g.externalData) bad('has allocated subclusters but no host cluster');
+    // Uniform bitmaps read as the plain kinds, so code that handles whole clusters needs no extended case.
+    if (allocated === ALL && zero === 0) return { kind: 'normal', hostOffset, copied };
+    if (zero === ALL) return { kind: 'zero', hostOffset, copied };
+    if (allocated === 0 && zero === 0 && hostOffset === 0) return { kind: 'unallocated' };
     return { kind: 'subclusters', hostOffset, copied, allocated, zero };
   }
   if (zeroFlag) return { kind: 'zero', hostOffset, copied };
-  if (hostOffset === 0) return { kind: 'unallocated' };
+  if (hostOffset === 0 && !(g.externalData && copied)) return { kind: 'unallocated' };
   return { kind: 'normal', hostOffset, copied };
 }
 
@@ -76,8 +86,12 @@ export function writeL2Entry(table: Uint8Array, index: number, g: Geometry, entr
     case 'subclusters': {
       ({ hi, lo } = splitU64(entry.hostOffset));
       if (entry.copied) hi = (hi | COPIED) >>> 0;
-      if (entry.kind === 'zero') lo = (lo | 1) >>> 0;
-      if (entry.kind === 'subclusters') ({ allocated, zero } = entry);
+      if (!g.extendedL2) {
+        if (entry.kind === 'zero') lo = (lo | 1) >>> 0;
+        if (entry.kind === 'subclusters') throw new RangeError('subcluster entries need an extended L2 image');
+      } else if (entry.kind === 'subclusters') ({ allocated, zero } = entry);
+      else if (entry.kind === 'zero') zero = ALL;
+      else allocated = ALL;
       break;
     }
     case 'compressed': {

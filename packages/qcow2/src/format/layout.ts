@@ -3,7 +3,7 @@
 // cluster including themselves. Returns bytes to write; the image layer only writes them.
 import { imageError } from '../errors.js';
 import { type HeaderExtension, encodeExtensions } from './extensions.js';
-import { KNOWN_FEATURES } from './features.js';
+import { INCOMPAT_EXTENDED_L2, KNOWN_FEATURES } from './features.js';
 import { geometryOf, l1EntriesFor, type Geometry } from './geometry.js';
 import {
   MAX_BACKING_NAME,
@@ -25,6 +25,8 @@ export interface NewImageSpec {
   backingFormat?: string;
   /** Sets the lazy refcounts compatible feature (version 3 only). */
   lazyRefcounts?: boolean;
+  /** Extended L2 entries: 32 subclusters per cluster (version 3, clusters of 16 KiB or more). */
+  extendedL2?: boolean;
 }
 
 export interface NewImagePlan {
@@ -50,7 +52,7 @@ export function planNewImage(spec: NewImageSpec, path: string): NewImagePlan {
     refcountTableClusters: 0,
     nbSnapshots: 0,
     snapshotsOffset: 0,
-    incompatibleFeatures: 0n,
+    incompatibleFeatures: spec.extendedL2 ? 1n << BigInt(INCOMPAT_EXTENDED_L2) : 0n,
     compatibleFeatures: spec.lazyRefcounts ? 1n : 0n,
     autoclearFeatures: 0n,
     refcountOrder: spec.refcountOrder,
@@ -149,6 +151,8 @@ function checkSpec(spec: NewImageSpec, path: string): void {
   }
   if (spec.version === 2 && spec.refcountOrder !== 4) bad('version 2 images have 16-bit refcounts only');
   if (spec.version === 2 && spec.lazyRefcounts) bad('lazy refcounts need a version 3 image (compat=1.1)');
+  if (spec.extendedL2 && spec.version === 2) bad('extended L2 entries need a version 3 image (compat=1.1)');
+  if (spec.extendedL2 && spec.clusterBits < 14) bad(`extended L2 entries need clusters of 16 KiB or more, not ${2 ** spec.clusterBits}`);
   if (spec.backingFile !== undefined && Buffer.byteLength(spec.backingFile) > MAX_BACKING_NAME) {
     bad(`backing file name is longer than ${MAX_BACKING_NAME} bytes`);
   }

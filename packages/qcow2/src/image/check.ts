@@ -251,6 +251,11 @@ async function countL1(file: ImageFile, meta: Metadata, s: Scan, inc: Inc, l1Off
           break;
         }
         default: {
+          if (meta.dataFileName !== undefined) {
+            // Data clusters live in the external data file, which has no refcounts (qemu counts them as 1).
+            if (counted && entry.kind !== 'zero') s.allocated++;
+            break;
+          }
           if (entry.hostOffset === 0) break;
           if (!inc(entry.hostOffset, 1, `data cluster of guest cluster ${guest}`)) break;
           if (active) s.copied.push({ table: l2, tableOffset: l2Offset, index: j, kind: 'l2', host: entry.hostOffset, copied: entry.copied });

@@ -4,7 +4,7 @@
 // Lazy-refcount images are left dirty by a kill; they must be repaired by the next read-write open.
 // ISOLA_LONG_TESTS=1 runs hundreds of kills instead of tens.
 import { spawn } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
@@ -19,12 +19,22 @@ afterAll(() => tmp.remove());
 const it = itNeeds({ tools: ['qemu-img'] });
 const here = dirname(fileURLToPath(import.meta.url));
 const writer = join(here, '../../test/crash-writer.mjs');
-const bundle = tmp.path('qcow2.mjs');
+const bundle = tmp.path('dist/qcow2.mjs');
 const LONG = process.env.ISOLA_LONG_TESTS === '1';
 
 beforeAll(async () => {
-  // The child runs the package's TypeScript sources as one bundled module (Node 20 cannot run .ts).
-  await build({ input: join(here, '../index.ts'), platform: 'node', logLevel: 'warn', output: { file: bundle, format: 'esm' } });
+  // The child runs the package's TypeScript sources as one bundled module (Node 20 cannot run .ts),
+  // with the one @isola/wasm module it uses (not the x86 tables, which would slow every child's start);
+  // the wasm loader finds build/<module>.wasm next to the bundle's directory.
+  const wasm = join(here, '../../../wasm');
+  await build({
+    input: join(here, '../index.ts'),
+    platform: 'node',
+    logLevel: 'warn',
+    resolve: { alias: { '@isola/wasm': join(wasm, 'src/qcow2/index.ts') } },
+    output: { file: bundle, format: 'esm' },
+  });
+  symlinkSync(join(wasm, 'build'), tmp.path('build'));
 });
 
 interface Write { seq: number; offset: number; length: number; kind: 'data' | 'zero' }
@@ -78,6 +88,7 @@ const configs = [
   { name: 'v3-512-r1', options: { size: 2 * 1024 * 1024, clusterSize: 512, refcountBits: 1 } },
   { name: 'v3-4k-lazy', options: { size: 4 * 1024 * 1024, clusterSize: 4096, lazyRefcounts: true } },
   { name: 'v3-4k-snapshots', options: { size: 4 * 1024 * 1024, clusterSize: 4096, snapshots: true } },
+  { name: 'v3-64k-extended-l2', options: { size: 16 * 1024 * 1024, clusterSize: 65536, extendedL2: true } },
 ];
 
 describe('crash safety under SIGKILL', () => {

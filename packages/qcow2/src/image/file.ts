@@ -6,7 +6,7 @@
 // device's block size and use memory the kernel accepts (aligned.ts). Callers on the hot path pass such
 // buffers (allocBuffer); anything else (metadata, odd offsets) bounces through an aligned buffer, and
 // an unaligned write becomes read-modify-write of the blocks it touches.
-import { constants } from 'node:fs';
+import { constants, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ioError } from '../errors.js';
 import { allocDirect, isDirectReady } from './aligned.js';
@@ -20,6 +20,13 @@ export interface FileOptions {
 export class ImageFile {
   /** Transfer granularity under O_DIRECT (0 when not direct). */
   private block = 0;
+  /** A second descriptor without O_DIRECT, for metadata writes (writeMetadata). */
+  private buffered: FileHandle | undefined;
+  /**
+   * Guest requests the image using this file has in flight (images count them): with one, transfers
+   * run inline instead of through the thread pool (see io-queue.ts).
+   */
+  active = 0;
   private readonly bounces: Buffer[] = [];
   private readonly io: IoQueue;
 
@@ -107,7 +114,7 @@ export class ImageFile {
     while (done < buf.length) {
       let n: number;
       try {
-        n = await this.io.read(buf.subarray(done), offset + done);
+        n = await this.io.read(buf.subarray(done), offset + done, this.active <= 1);
       } catch (cause) {
         throw ioError(this.path, 'pread', cause, { offset: offset + done, length: buf.length - done });
       }
@@ -125,8 +132,11 @@ export class ImageFile {
     const b = await this.bounce(end - start);
     try {
       const whole = b.subarray(0, end - start);
-      const n = await this.readDirect(whole, start);
-      whole.fill(0, n);
+      // Only a write that starts or ends inside a block needs the block's other bytes.
+      if (start !== offset || end !== offset + buf.length) {
+        const n = await this.readDirect(whole, start);
+        whole.fill(0, n);
+      }
       whole.set(buf, offset - start);
       await this.writeDirect(whole, start);
     } finally {
@@ -138,7 +148,7 @@ export class ImageFile {
     let done = 0;
     while (done < buf.length) {
       try {
-        done += await this.io.write(buf.subarray(done), offset + done);
+        done += await this.io.write(buf.subarray(done), offset + done, this.active <= 1);
       } catch (cause) {
         throw ioError(this.path, 'pwrite', cause, { offset: offset + done, length: buf.length - done });
       }
@@ -164,8 +174,36 @@ export class ImageFile {
     }
   }
 
+  /**
+   * Writes metadata (L2 and refcount tables): under O_DIRECT through a second, buffered descriptor,
+   * so that the small table updates every allocating write makes cost a page-cache copy instead of a
+   * device round trip. Linux keeps the two views coherent (a direct transfer first writes back and
+   * drops cached pages of its range), and fdatasync on either descriptor flushes both: the barriers
+   * that order metadata stay what they were.
+   */
+  async writeMetadata(buf: Uint8Array, offset: number): Promise<void> {
+    if (!this.direct) return this.write(buf, offset);
+    if (this.buffered === undefined) {
+      try {
+        this.buffered = await open(this.path, constants.O_RDWR);
+      } catch (cause) {
+        throw ioError(this.path, 'open(O_RDWR) for metadata', cause);
+      }
+    }
+    let done = 0;
+    while (done < buf.length) {
+      try {
+        done += writeSync(this.buffered.fd, buf, done, buf.length - done, offset + done);
+      } catch (cause) {
+        throw ioError(this.path, 'pwrite', cause, { offset: offset + done, length: buf.length - done });
+      }
+    }
+    this.length = Math.max(this.length, offset + buf.length);
+  }
+
   async close(): Promise<void> {
     try {
+      await this.buffered?.close();
       await this.handle.close();
     } catch (cause) {
       throw ioError(this.path, 'close', cause);

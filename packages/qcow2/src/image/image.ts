@@ -78,9 +78,13 @@ export interface Qcow2Info {
   clusterSize: number;
   refcountBits: number;
   extendedL2: boolean;
-  compressionType: 'zlib';
+  compressionType: 'zlib' | 'zstd';
   backingFile: string | undefined;
   backingFormat: string | undefined;
+  /** The external data file's name as stored, when data clusters live there. */
+  dataFile: string | undefined;
+  /** The data file is also a raw image of the disk (qemu's data_file_raw). */
+  dataFileRaw: boolean;
   /** Names of the feature bits set, e.g. ["lazy refcounts"]. */
   features: string[];
   lazyRefcounts: boolean;

@@ -4,7 +4,13 @@
 // was the limit (about 50 µs of CPU per 4 KiB request on this 2-core host). A request issued when
 // nothing else is queued or in flight goes out at once, so queue depth 1 pays no batching delay;
 // otherwise requests gather until the event loop's check phase (setImmediate), then go out sorted.
-import { readv, writev } from 'node:fs';
+//
+// A caller that knows it is alone (one guest request in flight on the image: queue depth 1) may ask
+// for inline I/O: the pread/pwrite runs on the calling thread. The thread-pool round trip costs two
+// thread wake-ups, which on this 2-core host measured 2-4x the time of a 4 KiB O_DIRECT read itself
+// (~250 us inline against 700-1150 us through the pool under load); at depth 1 nothing could have
+// run during the wait anyway, except other event-loop work, which waits one transfer at most.
+import { readSync, readv, writeSync, writev } from 'node:fs';
 
 interface Request {
   buf: Uint8Array;
@@ -17,6 +23,8 @@ interface Request {
 const MAX_BUFFERS = 256;
 const MAX_BYTES = 4 * 1024 * 1024;
 const LARGE = 128 * 1024;
+/** Largest inline transfer: beyond this the event loop would stall too long. */
+const INLINE_MAX = 256 * 1024;
 
 export class IoQueue {
   private readonly reads: Request[] = [];
@@ -26,12 +34,26 @@ export class IoQueue {
 
   constructor(private readonly fd: number) {}
 
-  read(buf: Uint8Array, position: number): Promise<number> {
+  read(buf: Uint8Array, position: number, inline = false): Promise<number> {
+    if (inline && this.idle && buf.length <= INLINE_MAX) return this.now(() => readSync(this.fd, buf, 0, buf.length, position));
     return this.submit(this.reads, buf, position);
   }
 
-  write(buf: Uint8Array, position: number): Promise<number> {
+  write(buf: Uint8Array, position: number, inline = false): Promise<number> {
+    if (inline && this.idle && buf.length <= INLINE_MAX) return this.now(() => writeSync(this.fd, buf, 0, buf.length, position));
     return this.submit(this.writes, buf, position);
+  }
+
+  private get idle(): boolean {
+    return this.inflight === 0 && this.reads.length === 0 && this.writes.length === 0;
+  }
+
+  private now(transfer: () => number): Promise<number> {
+    try {
+      return Promise.resolve(transfer());
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   private submit(queue: Request[], buf: Uint8Array, position: number): Promise<number> {

@@ -126,7 +126,10 @@ export class L2Tables {
   async writeBackL2(): Promise<void> {
     for (const table of this.cache.values()) {
       if (table.dirtyEnd > table.dirtyStart) {
-        await this.file.write(table.bytes.subarray(table.dirtyStart, table.dirtyEnd), table.offset + table.dirtyStart);
+        // The cached table is the whole truth: write whole 4 KiB pieces of it, so that O_DIRECT needs
+        // no read-modify-write of the block around a changed entry.
+        const [start, end] = blockSpan(table.dirtyStart, table.dirtyEnd, table.bytes.length);
+        await this.file.writeMetadata(table.bytes.subarray(start, end), table.offset + start);
         table.dirtyStart = table.dirtyEnd = 0;
       }
     }
@@ -135,7 +138,7 @@ export class L2Tables {
 
   async writeBackL1(): Promise<void> {
     if (!this.l1Dirty) return;
-    await this.file.write(this.l1.subarray(this.l1DirtyStart, this.l1DirtyEnd), this.l1Offset + this.l1DirtyStart);
+    await this.file.writeMetadata(this.l1.subarray(this.l1DirtyStart, this.l1DirtyEnd), this.l1Offset + this.l1DirtyStart);
     this.l1DirtyStart = this.l1DirtyEnd = 0;
   }
 
@@ -178,4 +181,9 @@ export class L2Tables {
       if (table.dirtyEnd === table.dirtyStart) this.cache.delete(index);
     }
   }
+}
+
+/** [start, end) widened to 4 KiB boundaries, within a table of `length` bytes. */
+export function blockSpan(start: number, end: number, length: number): [number, number] {
+  return [start - (start % 4096), Math.min(length, Math.ceil(end / 4096) * 4096)];
 }

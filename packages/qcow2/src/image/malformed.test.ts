@@ -72,7 +72,7 @@ describe('malformed images', () => {
     ['a size beyond 2^53', (b) => writeU64(b, 24, 1n << 60n), 'EQCOW2_BAD_HEADER', /size/],
     ['no refcount table', (b) => writeU32(b, 56, 0), 'EQCOW2_TABLE_TOO_LARGE', /refcount_table_clusters 0/],
     ['an unnamed unknown incompatible feature', (b) => writeU64(b, 72, 1n << 9n), 'EQCOW2_UNKNOWN_FEATURE', /incompatible bit 9/],
-    ['an external data file', (b) => writeU64(b, 72, 1n << 2n), 'EQCOW2_UNSUPPORTED_FEATURE', /external data file/],
+    ['an external data file bit without a data file name', (b) => writeU64(b, 72, 1n << 2n), 'EQCOW2_BAD_HEADER', /external data file.*does not name one/],
     ['zstd compression', (b) => (writeU64(b, 72, 1n << 3n), (b[104] = 1)), 'EQCOW2_UNSUPPORTED_FEATURE', /zstd/],
     ['AES encryption', (b) => writeU32(b, 32, 1), 'EQCOW2_ENCRYPTED', /AES/],
     ['LUKS encryption', (b) => writeU32(b, 32, 2), 'EQCOW2_ENCRYPTED', /LUKS/],

@@ -4,7 +4,9 @@
 import { IsolaError } from '@isola/errors';
 import { findExtension, parseExtensions, type FeatureName, type HeaderExtension } from '../format/extensions.js';
 import { writeU32, writeU64 } from '../format/endian.js';
-import { checkReadable } from '../format/features.js';
+import { imageError } from '../errors.js';
+import { EXT_DATA_FILE } from '../format/extensions.js';
+import { AUTOCLEAR_DATA_FILE_RAW, INCOMPAT_DATA_FILE, checkReadable, hasBit } from '../format/features.js';
 import { geometryOf, type Geometry } from '../format/geometry.js';
 import { MAX_CLUSTER_BITS, type Qcow2Header, V2_HEADER_LENGTH, checkHeaderLayout, parseHeader } from '../format/header.js';
 import { parseSnapshots, type Snapshot } from '../format/snapshot.js';
@@ -17,6 +19,10 @@ export interface Metadata {
   featureTable: FeatureName[];
   backingName: string | undefined;
   backingFormat: string | undefined;
+  /** The external data file's name (incompatible bit 2), as stored. */
+  dataFileName: string | undefined;
+  /** The autoclear "raw external data" bit: the data file is also a valid raw image of the disk. */
+  dataFileRaw: boolean;
 }
 
 export async function readMetadata(file: ImageFile): Promise<Metadata> {
@@ -38,7 +44,16 @@ export async function readMetadata(file: ImageFile): Promise<Metadata> {
       ? undefined
       : Buffer.from(cluster0.subarray(header.backingFileOffset, header.backingFileOffset + header.backingFileSize)).toString('utf8');
   const backingFormat = findExtension(extensions, 'backingFormat')?.format;
-  return { header, g, extensions, featureTable, backingName, backingFormat };
+  let dataFileName: string | undefined;
+  if (hasBit(header.incompatibleFeatures, INCOMPAT_DATA_FILE)) {
+    const ext = extensions.find((e) => e.kind === 'opaque' && e.type === EXT_DATA_FILE);
+    if (ext === undefined || ext.kind !== 'opaque' || ext.data.length === 0) {
+      throw imageError('EQCOW2_BAD_HEADER', path, 'uses an external data file but its header does not name one');
+    }
+    dataFileName = Buffer.from(ext.data).toString('utf8');
+  }
+  const dataFileRaw = dataFileName !== undefined && hasBit(header.autoclearFeatures, AUTOCLEAR_DATA_FILE_RAW);
+  return { header, g, extensions, featureTable, backingName, backingFormat, dataFileName, dataFileRaw };
 }
 
 /** qemu's QCOW_MAX_SNAPSHOTS_SIZE: a longer table is refused rather than read. */

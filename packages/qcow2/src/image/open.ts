@@ -36,6 +36,8 @@ export interface CreateOptions {
   backingFormat?: ImageFormat;
   /** Refcount updates wait for flush/close; a crash leaves the image dirty, to be repaired on open. */
   lazyRefcounts?: boolean;
+  /** Extended L2 entries (qemu's extended_l2=on): 32 subclusters per cluster, each allocated on its own. */
+  extendedL2?: boolean;
 }
 
 /** Longest backing chain followed; deeper chains are almost certainly a mistake or an attack. */
@@ -59,7 +61,33 @@ async function openInChain(path: string, readOnly: boolean, format: ImageFormat 
     real = resolve(path);
   }
   const here = [...chain, real];
-  return Qcow2Image.open(file, readOnly, (name, backingFormat) => openBacking(path, name, backingFormat, here, direct));
+  return Qcow2Image.open(
+    file,
+    readOnly,
+    (name, backingFormat) => openBacking(path, name, backingFormat, here, direct),
+    (name) => openDataFile(path, name, direct),
+  );
+}
+
+/**
+ * The external data file, opened read-only. qemu (7.2) opens a relative name against its working
+ * directory, unlike a backing file name; we do the same, and fall back to the image's directory, where
+ * the data file is when image and data file were moved together.
+ */
+async function openDataFile(imagePath: string, name: string, direct: boolean): Promise<ImageFile> {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(name) && !name.startsWith('/')) {
+    throw imageError('EQCOW2_DATA_FILE', imagePath, `data file "${name}" uses a protocol; only local files are supported`, { dataFile: name });
+  }
+  const candidates = isAbsolute(name) ? [name] : [resolve(name), join(dirname(imagePath), name)];
+  let failure: unknown;
+  for (const path of candidates) {
+    try {
+      return await ImageFile.open(path, true, { direct });
+    } catch (cause) {
+      failure ??= cause;
+    }
+  }
+  throw imageError('EQCOW2_DATA_FILE', imagePath, `cannot open data file "${name}" (tried ${candidates.join(', ')})`, { dataFile: name }, failure);
 }
 
 async function detectFormat(file: ImageFile): Promise<ImageFormat> {
@@ -128,6 +156,7 @@ export async function createImage(path: string, options: CreateOptions): Promise
       backingFile: options.backingFile,
       backingFormat,
       lazyRefcounts: options.lazyRefcounts,
+      extendedL2: options.extendedL2,
     },
     path,
   );

@@ -19,6 +19,8 @@ import { applySnapshot, createSnapshot, deleteSnapshot } from './snapshots.js';
 import type { Qcow2State } from './state.js';
 
 export type BackingOpener = (name: string, format: string | undefined) => Promise<Image>;
+/** Opens the external data file an image names (read-only), resolved as the caller resolves backing files. */
+export type DataFileOpener = (name: string) => Promise<ImageFile>;
 
 export class Qcow2Image implements Image {
   readonly format = 'qcow2';
@@ -30,6 +32,8 @@ export class Qcow2Image implements Image {
   private readonly queued: { buf: Uint8Array; offset: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
   /** Set when the image was asked for read-write but opened read-only (the corrupt bit). */
   private readOnlyReason: string | undefined;
+  private dataFileName: string | undefined;
+  private dataFileRaw = false;
 
   private constructor(
     private readonly s: Qcow2State,
@@ -61,16 +65,16 @@ export class Qcow2Image implements Image {
   }
 
   /** Opens the qcow2 image in `file` (which it then owns); closes the file if anything fails. */
-  static async open(file: ImageFile, readOnly: boolean, openBacking: BackingOpener): Promise<Qcow2Image> {
+  static async open(file: ImageFile, readOnly: boolean, openBacking: BackingOpener, openDataFile?: DataFileOpener): Promise<Qcow2Image> {
     try {
-      return await Qcow2Image.load(file, readOnly, openBacking);
+      return await Qcow2Image.load(file, readOnly, openBacking, openDataFile);
     } catch (error) {
       await file.close().catch(() => undefined);
       throw error;
     }
   }
 
-  private static async load(file: ImageFile, wantReadOnly: boolean, openBacking: BackingOpener): Promise<Qcow2Image> {
+  private static async load(file: ImageFile, wantReadOnly: boolean, openBacking: BackingOpener, openDataFile?: DataFileOpener): Promise<Qcow2Image> {
     const path = file.path;
     const meta = await readMetadata(file);
     const { header, g } = meta;
@@ -100,21 +104,53 @@ export class Qcow2Image implements Image {
       ];
       refcounts = await Refcounts.load(file, g, header.refcountTableOffset, header.refcountTableClusters, reserved);
     }
-    const backing = meta.backingName === undefined ? undefined : await openBacking(meta.backingName, meta.backingFormat);
-    const snapshots = (await readSnapshots(file, header, g)).list;
-    const state: Qcow2State = { file, header, g, size: header.size, tables, refcounts, backing, lazy: false, snapshots };
+    const dataFile = await Qcow2Image.openDataFile(meta, openDataFile);
+    let backing: Image | undefined;
+    let snapshots: Snapshot[];
+    try {
+      backing = meta.backingName === undefined ? undefined : await openBacking(meta.backingName, meta.backingFormat);
+      snapshots = (await readSnapshots(file, header, g)).list;
+    } catch (error) {
+      await dataFile?.close().catch(() => undefined);
+      await backing?.close().catch(() => undefined);
+      throw error;
+    }
+    const state: Qcow2State = { file, header, g, size: header.size, tables, refcounts, backing, dataFile, lazy: false, snapshots };
     state.lazy = !readOnly && hasBit(header.compatibleFeatures, COMPAT_LAZY_REFCOUNTS);
     const image = new Qcow2Image(state, readOnly, meta.backingName, meta.backingFormat, meta.featureTable);
     image.readOnlyReason = corrupt && !wantReadOnly ? 'it is marked corrupt (repair it with check -r all)' : undefined;
+    image.dataFileName = meta.dataFileName;
+    image.dataFileRaw = meta.dataFileRaw;
     return image;
   }
 
+  private static async openDataFile(meta: { dataFileName: string | undefined }, open: DataFileOpener | undefined): Promise<ImageFile | undefined> {
+    if (meta.dataFileName === undefined) return undefined;
+    if (open === undefined) throw new Error('internal: an image with an external data file was opened without a data file opener');
+    return open(meta.dataFileName);
+  }
+
   read(buf: Uint8Array, offset: number): Promise<void> {
-    return this.serial.shared(async () => {
-      this.checkOpen();
-      checkAccess(this, 'read', buf, offset);
-      await this.reader.read(buf, offset);
-    });
+    return this.counted(() =>
+      this.serial.shared(async () => {
+        this.checkOpen();
+        checkAccess(this, 'read', buf, offset);
+        await this.reader.read(buf, offset);
+      }),
+    );
+  }
+
+  /** Counts a guest request as in flight on the files it may touch, for their choice of inline I/O. */
+  private async counted<T>(op: () => Promise<T>): Promise<T> {
+    const { file, dataFile } = this.s;
+    file.active++;
+    if (dataFile !== undefined) dataFile.active++;
+    try {
+      return await op();
+    } finally {
+      file.active--;
+      if (dataFile !== undefined) dataFile.active--;
+    }
   }
 
   status(offset: number, length: number): Promise<Extent[]> {
@@ -133,7 +169,11 @@ export class Qcow2Image implements Image {
     });
   }
 
-  async write(buf: Uint8Array, offset: number): Promise<void> {
+  write(buf: Uint8Array, offset: number): Promise<void> {
+    return this.counted(() => this.writeCounted(buf, offset));
+  }
+
+  private async writeCounted(buf: Uint8Array, offset: number): Promise<void> {
     // Overwrites of allocated clusters change no metadata: they run alongside reads and each other.
     const done = await this.serial.shared(async () => {
       this.checkWritable(buf, offset);
@@ -171,6 +211,7 @@ export class Qcow2Image implements Image {
   createSnapshot(name: string): Promise<Snapshot> {
     return this.serial.run(async () => {
       this.checkWritable(new Uint8Array(0), 0);
+      await this.writer!.settle();
       return createSnapshot(this.writable(), name);
     });
   }
@@ -179,6 +220,7 @@ export class Qcow2Image implements Image {
   applySnapshot(nameOrId: string): Promise<void> {
     return this.serial.run(async () => {
       this.checkWritable(new Uint8Array(0), 0);
+      await this.writer!.settle();
       await applySnapshot(this.writable(), nameOrId);
       this.reader.invalidate();
     });
@@ -187,6 +229,7 @@ export class Qcow2Image implements Image {
   deleteSnapshot(nameOrId: string): Promise<void> {
     return this.serial.run(async () => {
       this.checkWritable(new Uint8Array(0), 0);
+      await this.writer!.settle();
       await deleteSnapshot(this.writable(), nameOrId);
     });
   }
@@ -213,6 +256,7 @@ export class Qcow2Image implements Image {
     return this.serial.run(async () => {
       this.checkOpen();
       if (this.readOnly) throw imageError('EIMG_READ_ONLY', this.path, `cannot resize: ${this.readOnlyReason ?? 'image is open read-only'}`);
+      await this.writer!.settle();
       await resizeQcow2(this.s, this.writer!, size);
     });
   }
@@ -232,6 +276,7 @@ export class Qcow2Image implements Image {
         if (!this.readOnly) await this.writer!.close();
         await this.s.file.close();
       } finally {
+        await this.s.dataFile?.close().catch(() => undefined);
         await this.s.backing?.close();
       }
     });
@@ -247,9 +292,11 @@ export class Qcow2Image implements Image {
       clusterSize: this.s.g.clusterSize,
       refcountBits: this.s.g.refcountBits,
       extendedL2: this.s.g.extendedL2,
-      compressionType: 'zlib',
+      compressionType: h.compressionType === 1 ? 'zstd' : 'zlib',
       backingFile: this.backingName,
       backingFormat: this.backingFormat,
+      dataFile: this.dataFileName,
+      dataFileRaw: this.dataFileRaw,
       features: featureNames(h, this.featureTable),
       lazyRefcounts: hasBit(h.compatibleFeatures, COMPAT_LAZY_REFCOUNTS),
       dirty: hasBit(h.incompatibleFeatures, INCOMPAT_DIRTY),

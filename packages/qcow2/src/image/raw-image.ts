@@ -28,21 +28,35 @@ export class RawImage implements Image {
   }
 
   read(buf: Uint8Array, offset: number): Promise<void> {
-    return this.serial.shared(async () => {
-      this.checkOpen();
-      checkAccess(this, 'read', buf, offset);
-      const n = await this.file.read(buf, offset);
-      buf.fill(0, n); // the file shrank under us: read the missing tail as zeros, as qemu does
-    });
+    return this.counted(() =>
+      this.serial.shared(async () => {
+        this.checkOpen();
+        checkAccess(this, 'read', buf, offset);
+        const n = await this.file.read(buf, offset);
+        buf.fill(0, n); // the file shrank under us: read the missing tail as zeros, as qemu does
+      }),
+    );
+  }
+
+  /** Counts a guest request as in flight on the file, for its choice of inline I/O. */
+  private async counted<T>(op: () => Promise<T>): Promise<T> {
+    this.file.active++;
+    try {
+      return await op();
+    } finally {
+      this.file.active--;
+    }
   }
 
   // Writes to a raw file touch no metadata: they may run concurrently like reads (qemu does the same).
   write(buf: Uint8Array, offset: number): Promise<void> {
-    return this.serial.shared(async () => {
-      this.checkOpen();
-      checkAccess(this, 'write', buf, offset);
-      await this.file.write(buf, offset);
-    });
+    return this.counted(() =>
+      this.serial.shared(async () => {
+        this.checkOpen();
+        checkAccess(this, 'write', buf, offset);
+        await this.file.write(buf, offset);
+      }),
+    );
   }
 
   /** Node cannot ask for holes (SEEK_DATA): the whole file is reported as data, as it is stored. */

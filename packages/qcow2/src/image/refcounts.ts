@@ -12,6 +12,7 @@ import { REFTABLE_FIELDS_OFFSET } from '../format/header.js';
 import { writeU32, writeU64 } from '../format/endian.js';
 import { maxRefcount, readRefcount, readReftableEntry, refcountByteRange, writeRefcount, writeReftableEntry } from '../format/refcount.js';
 import type { ImageFile } from './file.js';
+import { blockSpan } from './l2-tables.js';
 
 interface Block {
   offset: number;
@@ -23,6 +24,10 @@ interface Block {
   fresh: boolean;
 }
 
+/** A pool holds up to this many bytes of clusters, and at most this many clusters. */
+const POOL_BYTES = 8 * 1024 * 1024;
+const POOL_MAX_CLUSTERS = 128;
+
 export class Refcounts {
   private readonly blocks = new Map<number, Block>();
   private tableDirtyStart = 0;
@@ -31,6 +36,12 @@ export class Refcounts {
   private freeHint = 1;
   /** Nothing is allocated at or above this cluster index. */
   private highWater: number;
+  /**
+   * Data clusters allocated ahead (refcount 1, referenced by nothing yet): taking from the pool needs
+   * no refcount write, so a run of allocating writes pays one refcount update and barrier per pool,
+   * not per write. Given back by settle(); a crash leaks them, which check -r leaks repairs.
+   */
+  private pool: { next: number; end: number; fresh: boolean } | undefined;
 
   constructor(
     private readonly file: ImageFile,
@@ -90,6 +101,35 @@ export class Refcounts {
     }
   }
 
+  /**
+   * `count` contiguous clusters for data, from the pool (refilled as needed). `fresh`: they lie past
+   * everything this file ever held, so they read as zeros until written (no stale data to expose).
+   */
+  async take(count: number): Promise<{ offset: number; fresh: boolean }> {
+    const cs = this.g.clusterSize;
+    let pool = this.pool;
+    if (pool === undefined || pool.end - pool.next < count) {
+      await this.settle();
+      // Free space inside the file is reused first, one request at a time; only at its end are
+      // clusters allocated ahead (where they are also fresh).
+      const before = this.highWater;
+      if ((await this.findFree(count)) < before) return { offset: await this.allocate(count), fresh: false };
+      const size = Math.max(count, Math.min(POOL_MAX_CLUSTERS, Math.floor(POOL_BYTES / cs)));
+      const start = (await this.allocate(size)) / cs;
+      pool = this.pool = { next: start, end: start + size, fresh: start >= before };
+    }
+    const offset = pool.next * cs;
+    pool.next += count;
+    return { offset, fresh: pool.fresh };
+  }
+
+  /** Gives the pool's untaken clusters back (in memory: writeBack() writes the change). */
+  async settle(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool !== undefined && pool.end > pool.next) await this.release(pool.next * this.g.clusterSize, pool.end - pool.next);
+  }
+
   /** Moves the reserved range that started at cluster `oldStart` (the L1 table, after a resize). */
   moveReserved(oldStart: number, start: number, end: number): void {
     const range = this.reserved.find(([s]) => s === oldStart);
@@ -128,7 +168,8 @@ export class Refcounts {
     let fresh = false;
     for (const block of this.blocks.values()) {
       if (block.dirtyEnd > block.dirtyStart) {
-        await this.file.write(block.bytes.subarray(block.dirtyStart, block.dirtyEnd), block.offset + block.dirtyStart);
+        const [start, end] = blockSpan(block.dirtyStart, block.dirtyEnd, block.bytes.length);
+        await this.file.writeMetadata(block.bytes.subarray(start, end), block.offset + start);
         fresh ||= block.fresh;
         block.dirtyStart = block.dirtyEnd = 0;
         block.fresh = false;
@@ -136,7 +177,7 @@ export class Refcounts {
     }
     if (this.tableDirtyEnd > this.tableDirtyStart) {
       if (fresh) await this.file.sync();
-      await this.file.write(this.table.subarray(this.tableDirtyStart, this.tableDirtyEnd), this.tableOffset + this.tableDirtyStart);
+      await this.file.writeMetadata(this.table.subarray(this.tableDirtyStart, this.tableDirtyEnd), this.tableOffset + this.tableDirtyStart);
       this.tableDirtyStart = this.tableDirtyEnd = 0;
     }
   }

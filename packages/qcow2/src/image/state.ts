@@ -17,6 +17,8 @@ export interface Qcow2State {
   /** Loaded only for writable images. */
   readonly refcounts: Refcounts | undefined;
   readonly backing: Image | undefined;
+  /** The external data file, when the image keeps its data clusters there (host offsets point into it). */
+  readonly dataFile: ImageFile | undefined;
   /** Lazy refcounts: refcount updates wait for flush/close, the dirty bit covers a crash in between. */
   lazy: boolean;
   /** The internal snapshot table, as read at open (and rewritten by snapshot operations). */

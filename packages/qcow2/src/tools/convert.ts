@@ -23,6 +23,7 @@ export interface ConvertOptions {
   version?: 2 | 3;
   refcountBits?: number;
   lazyRefcounts?: boolean;
+  extendedL2?: boolean;
   /**
    * fdatasync the new image before returning. Off by default, as qemu-img convert's default cache
    * mode ('unsafe') ignores flushes; qemu-img convert -t writeback is the same as sync: true.
@@ -107,6 +108,7 @@ async function toQcow2(src: Image, target: string, options: ConvertOptions): Pro
     version: options.version ?? 3,
     refcountOrder: Math.log2(options.refcountBits ?? 16),
     lazyRefcounts: options.lazyRefcounts,
+    extendedL2: options.extendedL2,
   });
   const cs = builder.geometry.clusterSize;
   const zero = Buffer.alloc(cs);

@@ -27,7 +27,7 @@ export async function create(path: string, request: CreateRequest): Promise<numb
 /** qemu-img create's "Formatting 'x', fmt=qcow2 ..." line. */
 export function formatCreate(path: string, request: CreateRequest, size: number): string {
   if (request.format === 'raw') return `Formatting '${path}', fmt=raw size=${size}\n`;
-  const parts = [`Formatting '${path}', fmt=qcow2`, `cluster_size=${request.clusterSize ?? 65536}`, 'extended_l2=off', 'compression_type=zlib', `size=${size}`];
+  const parts = [`Formatting '${path}', fmt=qcow2`, `cluster_size=${request.clusterSize ?? 65536}`, `extended_l2=${request.extendedL2 ? 'on' : 'off'}`, 'compression_type=zlib', `size=${size}`];
   if (request.version === 2) parts.push('compat=0.10');
   if (request.backingFile !== undefined) parts.push(`backing_file=${request.backingFile}`);
   if (request.backingFormat !== undefined) parts.push(`backing_fmt=${request.backingFormat}`);

@@ -50,6 +50,7 @@ async function describe(image: Image): Promise<InfoJson> {
           'compression-type': info.compressionType,
           'lazy-refcounts': info.lazyRefcounts,
           'refcount-bits': info.refcountBits,
+          ...(info.dataFile !== undefined ? { 'data-file': info.dataFile, 'data-file-raw': info.dataFileRaw } : {}),
           corrupt: info.corrupt,
           'extended-l2': info.extendedL2,
         };

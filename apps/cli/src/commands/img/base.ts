@@ -17,6 +17,7 @@ export interface ParsedCreateOptions {
   version?: 2 | 3;
   refcountBits?: number;
   lazyRefcounts?: boolean;
+  extendedL2?: boolean;
   backingFile?: string;
   backingFormat?: 'qcow2' | 'raw';
 }
@@ -40,6 +41,9 @@ export async function createOptions(values: readonly string[] | undefined): Prom
           break;
         case 'lazy_refcounts':
           out.lazyRefcounts = parseBool(value, key);
+          break;
+        case 'extended_l2':
+          out.extendedL2 = parseBool(value, key);
           break;
         case 'backing_file':
           out.backingFile = value;

@@ -7,7 +7,7 @@ export default class ImgConvert extends ImgCommand {
     format: Flags.string({ char: 'f', description: 'source format (detected when omitted)' }),
     'output-format': Flags.string({ char: 'O', description: 'raw (default) or qcow2', default: 'raw' }),
     compress: Flags.boolean({ char: 'c', description: 'compress the qcow2 clusters (raw deflate)' }),
-    options: Flags.string({ char: 'o', description: 'cluster_size=, compat=, refcount_bits=, lazy_refcounts=', multiple: true, multipleNonGreedy: true }),
+    options: Flags.string({ char: 'o', description: 'cluster_size=, compat=, refcount_bits=, lazy_refcounts=, extended_l2=', multiple: true, multipleNonGreedy: true }),
     cache: Flags.string({ char: 't', description: 'unsafe (default: no flush) or writeback (flush at the end)', options: ['unsafe', 'writeback', 'none'], default: 'unsafe' }),
     quiet: Flags.boolean({ char: 'q' }),
   };

@@ -5,7 +5,7 @@ export default class ImgCreate extends ImgCommand {
   static override summary = 'Create a disk image (qemu-img create)';
   static override flags = {
     format: Flags.string({ char: 'f', description: 'qcow2 (default) or raw', default: 'qcow2' }),
-    options: Flags.string({ char: 'o', description: 'cluster_size=, compat=0.10|1.1, refcount_bits=, lazy_refcounts=, backing_file=, backing_fmt=', multiple: true, multipleNonGreedy: true }),
+    options: Flags.string({ char: 'o', description: 'cluster_size=, compat=0.10|1.1, refcount_bits=, lazy_refcounts=, extended_l2=, backing_file=, backing_fmt=', multiple: true, multipleNonGreedy: true }),
     backing: Flags.string({ char: 'b', description: 'backing file' }),
     'backing-format': Flags.string({ char: 'F', description: 'backing file format' }),
     quiet: Flags.boolean({ char: 'q', description: 'print nothing' }),
