@@ -170,4 +170,5 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] === LAUNCH_SCRIPT) await main();
+// Not a top-level await: the CLI's CommonJS bundle loads this package with require() (no async modules).
+if (process.argv[1] === LAUNCH_SCRIPT) void main();
