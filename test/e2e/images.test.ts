@@ -6,13 +6,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect } from 'vitest';
 import { itNeeds } from '../support/requirements.js';
+import { startRegistry } from '../../packages/image/src/registry/registry.test-support.js';
 
 const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'isola-images-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function isola(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ISOLA_ROOT: join(work, 'root') }, timeout: 60_000 });
+  return isolaIn(join(work, 'root'), ...args);
+}
+
+function isolaIn(root: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ISOLA_ROOT: root }, timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -35,5 +40,30 @@ describe('isola images', () => {
     const missing = isola('rmi', 'mybox:1');
     expect(missing.status).toBe(125);
     expect(missing.stderr).toMatch(/^Error: image "mybox:1" not found in .*\n$/);
+  });
+
+  // docker's `run` pulls what the store lacks (--pull missing), from Debian's docker-registry on 127.0.0.1.
+  // No network for the container (--network none): this test runs in the host's namespace.
+  itNeeds({ root: true, tools: ['docker-registry'], files: ['/bin/busybox'] })('run pulls a missing image, unless --pull never', async () => {
+    const registry = await startRegistry();
+    try {
+      const source = join(work, 'push-root');
+      expect(isolaIn(source, 'run', '--rm', '--network', 'none', 'busybox', 'true').status).toBe(0); // imports the embedded image
+      expect(isolaIn(source, 'push', 'busybox', `${registry.domain}/pulled/box:1`).status).toBe(0);
+
+      const never = isolaIn(join(work, 'never-root'), 'run', '--rm', '--network', 'none', '--pull', 'never', `${registry.domain}/pulled/box:1`, 'true');
+      expect(never).toMatchObject({ status: 125, stderr: expect.stringMatching(/^Error: image "127\.0\.0\.1:\d+\/pulled\/box:1" not found in /) });
+
+      const fresh = join(work, 'pull-root');
+      const run = isolaIn(fresh, 'run', '--rm', '--network', 'none', `${registry.domain}/pulled/box:1`, 'echo', 'pulled and ran');
+      expect(run).toMatchObject({ status: 0, stdout: 'pulled and ran\n' });
+      expect(run.stderr).toContain(`Unable to find image '${registry.domain}/pulled/box:1' locally`);
+      expect(isolaIn(fresh, 'images').stdout).toContain(`${registry.domain}/pulled/box`);
+      // Present now: no second pull.
+      expect(isolaIn(fresh, 'run', '--rm', '--network', 'none', `${registry.domain}/pulled/box:1`, 'true')).toMatchObject({ status: 0, stderr: '' });
+      expect(isolaIn(fresh, 'run', '--pull', 'sometimes', 'busybox', 'true')).toMatchObject({ status: 125, stderr: 'Error: invalid --pull "sometimes": use missing, always or never\n' });
+    } finally {
+      await registry.stop();
+    }
   });
 });

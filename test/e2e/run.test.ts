@@ -52,7 +52,8 @@ describe('isola run', () => {
 
   needs('fails with one line for a missing image or command, and leaves no mount, rootfs or cgroup behind', () => {
     const before = readdirSync(join(stateRoot, 'image', 'containers')).sort();
-    const missing = isola('run', 'no-such-image', 'true');
+    // --pull never: the default would try docker.io (which this test's namespace cannot reach).
+    const missing = isola('run', '--pull', 'never', 'no-such-image', 'true');
     expect(missing.status).toBe(125);
     expect(missing.stderr).toMatch(/^Error: image "no-such-image" not found in .* \(looked for docker\.io\/library\/no-such-image:latest\)\n$/);
     const noCommand = isola('run', 'busybox', '/no/such/program');

@@ -3,7 +3,7 @@ import { IsolaCommand } from '../base.js';
 
 const VALUE_FLAGS = new Set(['-e', '--env', '-w', '--workdir', '-u', '--user', '--name', '--hostname', '-h', '--network', '--cap-add', '--cap-drop', '--entrypoint',
   '-v', '--volume', '--mount', '--tmpfs', '-m', '--memory', '--memory-swap', '--cpus', '-c', '--cpu-shares', '--pids-limit',
-  '-p', '--publish', '--network-alias']);
+  '-p', '--publish', '--network-alias', '--pull']);
 
 /** Docker's rule: flags end at the image name; what follows is the command, whatever its dashes. */
 export function splitAtImage(argv: readonly string[]): [flags: string[], rest: string[]] {
@@ -31,6 +31,7 @@ export const CONTAINER_FLAGS = {
   'cap-add': Flags.string({ multiple: true, multipleNonGreedy: true, description: 'add a Linux capability' }),
   'cap-drop': Flags.string({ multiple: true, multipleNonGreedy: true, description: 'drop a Linux capability' }),
   entrypoint: Flags.string({ description: "override the image's entrypoint" }),
+  pull: Flags.string({ description: 'pull the image: missing (default: when not in the store), always, never' }),
   rm: Flags.boolean({ description: 'remove the container when it exits' }),
   interactive: Flags.boolean({ char: 'i', description: 'keep stdin open and attached' }),
   tty: Flags.boolean({ char: 't', description: 'give the container a pseudo-terminal' }),
@@ -52,7 +53,7 @@ export function createOptions(flags: ContainerFlags, image: string, command: str
     image, command, env: flags.env as string[] | undefined, workdir: flags.workdir as string | undefined, user: flags.user as string | undefined,
     name: flags.name as string | undefined, hostname: flags.hostname as string | undefined, network: flags.network as string | undefined,
     readOnly: flags['read-only'] as boolean | undefined, capAdd: flags['cap-add'] as string[] | undefined, capDrop: flags['cap-drop'] as string[] | undefined,
-    entrypoint: flags.entrypoint as string | undefined, autoRemove: flags.rm as boolean | undefined,
+    entrypoint: flags.entrypoint as string | undefined, autoRemove: flags.rm as boolean | undefined, pull: flags.pull as string | undefined,
     interactive: flags.interactive as boolean | undefined, tty: flags.tty as boolean | undefined, init: flags.init as boolean | undefined,
     volume: flags.volume as string[] | undefined, mount: flags.mount as string[] | undefined, tmpfs: flags.tmpfs as string[] | undefined,
     memory: flags.memory as string | undefined, memorySwap: flags['memory-swap'] as string | undefined, cpus: flags.cpus as string | undefined,

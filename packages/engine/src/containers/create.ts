@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { IsolaError } from '@isola/errors';
 import { containerSpec } from '@isola/container';
 import { ImageStore, createRootfs } from '@isola/image';
-import { importDefaultImage } from '../default-image.js';
+import { findImage, parsePullPolicy } from './image.js';
 import { type ContainerConfig, ContainerStore } from './store.js';
 import { removeContainer } from './remove.js';
 import { applyInit } from '../init/init.js';
@@ -39,6 +39,8 @@ export interface CreateOptions extends MountFlags, LimitOptions, NetworkFlags {
   interactive?: boolean;
   tty?: boolean;
   consoleSize?: { height: number; width: number };
+  /** When to pull the image (docker's --pull): missing (the default), always, never. */
+  pull?: string;
   /** isola's state directory (`$ISOLA_ROOT`, /var/lib/isola as root). */
   root?: string;
 }
@@ -81,14 +83,9 @@ export async function createFromImage(options: CreateOptions): Promise<Container
   const mountRequests = parseMountFlags(options);
   checkBindSources(mountRequests);
   const { resources, limits } = parseLimits(options, limitHost());
+  const pullPolicy = parsePullPolicy(options.pull);
   const { images, containers } = await openStores(options.root);
-  let resolved;
-  try {
-    resolved = await images.resolve(options.image);
-  } catch (error) {
-    if (!(await importDefaultImage(images, options.image))) throw error;
-    resolved = await images.resolve(options.image);
-  }
+  const resolved = await findImage(images, options.image, pullPolicy);
   const image = ((await images.readConfig(resolved.record)).config ?? {}) as ImageRuntimeConfig;
   const entrypoint = options.entrypoint !== undefined ? (options.entrypoint ? [options.entrypoint] : []) : (image.Entrypoint ?? []);
   const cmd = options.command?.length ? options.command : options.entrypoint !== undefined ? [] : (image.Cmd ?? []);
