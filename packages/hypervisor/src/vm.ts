@@ -61,12 +61,23 @@ export interface VmOptions {
   hideCpuFeatures?: CpuFeature[];
   /** Called for each instruction KVM could not emulate and isola's emulator executed. */
   onEmulated?(instruction: string): void;
+  /**
+   * Trace every MMIO access (KVM_EXIT_MMIO) with the instruction that made it, one line each
+   * (emulation/trace.ts): true writes them to stderr, a function receives them. Off by default, and
+   * then free.
+   */
+  traceMmio?: boolean | ((line: string) => void);
   /** Virtio-blk disks (qcow2 or raw images), one virtio-mmio transport each, in this order. */
   disks?: DiskOptions[];
   /** A virtio-rng device fed from the host's crypto RNG (after the disks). */
   rng?: boolean;
   /** A virtio device stopped serving until the guest resets it (DEVICE_NEEDS_RESET), and why. */
   onDeviceError?(device: string, reason: string): void;
+}
+
+function mmioTracer(option: VmOptions['traceMmio']): ((line: string) => void) | undefined {
+  if (typeof option === 'function') return option;
+  return option ? (line) => void process.stderr.write(`${line}\n`) : undefined;
 }
 
 /** How a guest ended without an error. */
@@ -152,6 +163,7 @@ export class Vm {
           platform: { debugExit: this.#options.debugExit ?? true, virtio: this.#devices?.slots, serial: this.#serial },
           console: this.#console.buffer,
           onEmulated: this.#options.onEmulated,
+          onMmio: mmioTracer(this.#options.traceMmio),
         }),
       ),
     );

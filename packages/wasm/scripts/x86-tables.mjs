@@ -26,7 +26,11 @@ export const FIXED = ['AL', 'CL', 'DX', 'AX', 'rAX', 'eAX', 'ST0', 'ES', 'CS', '
 export const SELECTORS = { reg: 8, mod: 2, rm: 8, p: 4, w: 2, l: 4, mode: 2, osz: 3, asz: 3, rexb: 2 };
 const KIND = { invalid: 0, leaf: 1, ...Object.fromEntries(Object.keys(SELECTORS).map((k, i) => [k, i + 2])) };
 // Entry flags (bits 20 and up of the info word).
-export const FLAGS = { modrm: 20, d64: 21, f64: 22, lock: 23, access: 24, reg: 26, asz: 27, usesVvvv: 28 };
+// EVEX: nomask, a form that takes no opmask or zeroing; memDest, a form whose destination may be memory,
+// where zeroing-masking is invalid; bcst, EVEX.b broadcasts the memory operand; er, EVEX.b on the
+// register form selects static rounding or SAE. Without bcst or er, EVEX.b is invalid. kDest, a form
+// that writes an opmask register, where zeroing is invalid.
+export const FLAGS = { modrm: 20, d64: 21, f64: 22, lock: 23, access: 24, reg: 26, asz: 27, usesVvvv: 28, nomask: 29, memDest: 30, bcst: 31, er: 32, kDest: 33 };
 const ACCESS = { na: 0, rd: 1, wr: 2, rw: 3 };
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 const PREFIX = { np: 0, 66: 1, F3: 2, F2: 3 };
@@ -136,7 +140,7 @@ function parseLine(line) {
 }
 
 function isFlag(token) {
-  return ['lock', 'd64', 'f64', 'rd', 'wr', 'rw', 'na', 'asz', 'reg', 'v', 'vh', 'vd', 'l0', 'vw0', 'vw1'].includes(token);
+  return ['lock', 'd64', 'f64', 'rd', 'wr', 'rw', 'na', 'asz', 'reg', 'v', 'vh', 'vd', 'l0', 'vw0', 'vw1', 'nomask', 'bcst', 'er'].includes(token);
 }
 
 // sse NAME: ps/pd/ss/sd on np/66/F3/F2; ssep: ps/pd; mmx: Pq,Qq on np and Vx,Wx on 66; sse2: 66 only.
@@ -246,6 +250,11 @@ function leaf(r, mnemonic) {
     reg: f.includes('reg'),
     asz: f.includes('asz'),
     usesVvvv: r.operands.some((w) => ['H', 'B', 'KH'].includes(methodOf(w))),
+    nomask: f.includes('nomask'),
+    bcst: f.includes('bcst'),
+    er: f.includes('er'),
+    kDest: r.map.startsWith('e') && r.operands.length > 0 && methodOf(r.operands[0]) === 'K',
+    memDest: r.map.startsWith('e') && memoryIndex === 0 && ACCESS[access] !== ACCESS.rd,
     line: r.line,
   };
 }
@@ -260,7 +269,7 @@ function needsModrm(node) {
 function infoWord(node, modrm) {
   let info = BigInt(node.kind === 'leaf' ? node.mnemonic : (node.link ?? 0)) | (BigInt(KIND[node.kind]) << 16n);
   if (modrm) info |= 1n << BigInt(FLAGS.modrm);
-  for (const flag of ['d64', 'f64', 'lock', 'reg', 'asz', 'usesVvvv']) if (node[flag]) info |= 1n << BigInt(FLAGS[flag]);
+  for (const flag of ['d64', 'f64', 'lock', 'reg', 'asz', 'usesVvvv', 'nomask', 'memDest', 'bcst', 'er', 'kDest']) if (node[flag]) info |= 1n << BigInt(FLAGS[flag]);
   if (node.kind === 'leaf') info |= BigInt(node.access) << BigInt(FLAGS.access);
   return info;
 }

@@ -21,6 +21,8 @@ export interface VcpuWorkerData {
   platform: PlatformConfig;
   control: SharedArrayBuffer;
   console: SharedArrayBuffer;
+  /** --trace-mmio: the worker loads the emulator before the first KVM_RUN and reports each MMIO exit. */
+  traceMmio?: boolean;
 }
 
 export interface ExitCounts {
@@ -51,6 +53,7 @@ export type WorkerEvent =
   | { type: 'paused' }
   | { type: 'resumed' }
   | { type: 'emulated'; instruction: string }
+  | { type: 'mmio'; line: string }
   | { type: 'end'; end: VcpuEnd; counts: ExitCounts };
 
 export type MainMessage =

@@ -6,6 +6,7 @@ import { IsolaError } from '@isola/errors';
 import { hex, hypervisorError } from '../errors.js';
 import { handleInternalError, formatRegisters, needsEmulator } from '../emulation/failure.js';
 import type { Emulator } from '../emulation/emulator.js';
+import { traceMmio } from '../emulation/trace.js';
 import type { GuestMemory } from '../machine/memory.js';
 import type { Platform } from '../machine/platform.js';
 import { COMMAND, PAUSE, STOP, type ExitCounts, type VcpuEnd } from './protocol.js';
@@ -16,6 +17,8 @@ export interface RunnerHooks {
   onPause?(): void;
   onResume?(): void;
   onEmulated?(instruction: string): void;
+  /** --trace-mmio: one line per MMIO exit (emulation/trace.ts). Absent, an exit costs one check. */
+  onMmio?(line: string): void;
 }
 
 export class VcpuRunner {
@@ -102,6 +105,7 @@ export class VcpuRunner {
         this.counts.mmio++;
         if (exit.isWrite) this.#platform.mmio.write(Number(exit.address), exit.data);
         else this.#platform.mmio.read(Number(exit.address), exit.data);
+        if (this.#hooks.onMmio) this.#hooks.onMmio(traceMmio(exit, this.#vcpu, this.#memory, this.#emulator));
         return;
       case 'intr':
         this.counts.intr++;

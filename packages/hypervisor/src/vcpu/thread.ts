@@ -48,6 +48,8 @@ export interface VcpuThreadOptions {
   platform: PlatformConfig;
   console: SharedArrayBuffer;
   onEmulated?(instruction: string): void;
+  /** --trace-mmio: called with one line per MMIO exit; absent, the worker does no tracing work. */
+  onMmio?(line: string): void;
 }
 
 export interface VcpuResult {
@@ -98,6 +100,9 @@ export class PendingVcpuThread {
         case 'emulated':
           state.options?.onEmulated?.(event.instruction);
           break;
+        case 'mmio':
+          state.options?.onMmio?.(event.line);
+          break;
         case 'end':
           state.done = true;
           resolveEnd({ end: event.end, counts: event.counts });
@@ -124,6 +129,7 @@ export class PendingVcpuThread {
       platform: options.platform,
       control: control.buffer as SharedArrayBuffer,
       console: options.console,
+      traceMmio: options.onMmio !== undefined,
       inbox: inbox.port2,
     };
     const ready = new Promise<number | undefined>((resolve) => {

@@ -45,7 +45,13 @@ runner = new VcpuRunner(vcpu, memory, platform, control, {
   onPause: () => post({ type: 'paused' }),
   onResume: () => post({ type: 'resumed' }),
   onEmulated: (instruction) => post({ type: 'emulated', instruction }),
+  ...(data.traceMmio ? { onMmio: (line: string) => post({ type: 'mmio', line }) } : {}),
 });
+// A trace disassembles every access, from the first: the emulator must be there before the guest runs.
+if (data.traceMmio) {
+  const loaded = await emulator;
+  if (!(loaded instanceof Error)) runner.provideEmulator(loaded);
+}
 
 post({ type: 'ready', tid: gettid() });
 let end = runner.run();

@@ -252,6 +252,14 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
   const mod3 = (modrm >> 6) == 3 || flag(info, T.FLAG_REG);
   if (lock && !(flag(info, T.FLAG_LOCK) && !mod3)) return finish(start, end, p, out, O.ST_INVALID);
   if (vex != 0 && !flag(info, T.FLAG_USESVVVV) && (vvvv | vV2) != 0) return finish(start, end, p, out, O.ST_INVALID);
+  if (vex == 2) {
+    // EVEX: zeroing needs an opmask; forms without opmasking, zeroing of a memory or opmask destination,
+    // and EVEX.b where the form neither broadcasts (memory) nor rounds (register) are #UD.
+    if ((evexZ != 0 && evexA == 0) || (flag(info, T.FLAG_NOMASK) && (evexA | evexZ) != 0) || (evexZ != 0 && ((!mod3 && flag(info, T.FLAG_MEMDEST)) || flag(info, T.FLAG_KDEST)))) return finish(start, end, p, out, O.ST_INVALID);
+    if (evexB != 0 && !flag(info, mod3 ? T.FLAG_ER : T.FLAG_BCST)) return finish(start, end, p, out, O.ST_INVALID);
+    // Static rounding takes L'L for the rounding mode: the vector length is 512 bits.
+    if (evexB != 0 && mod3) vL = 2;
+  }
   const osz = operandSize(mode, vex, vW, opsize16, flag(info, T.FLAG_D64), flag(info, T.FLAG_F64));
 
   // Operands, from the leaf's operand words.
