@@ -65,6 +65,10 @@ npx nx run-many -t build --output-style=static >/tmp/isola-build.log 2>&1 || { c
 say "Building the embedded busybox image"
 node tools/busybox-image/dist/cli.js
 
+# The small guest and CPU-loop binary `isola compare` runs (built with gcc into the guest kit's cache).
+say "Building the guest isola compare runs"
+node tools/guest-kit/build-compare.mjs >/dev/null
+
 if [ "$(id -u)" -eq 0 ]; then
   ln -sfn "$repo/apps/cli/bin/isola.cjs" /usr/local/bin/isola
   say "isola is ready: /usr/local/bin/isola -> $repo/apps/cli/bin/isola.cjs"

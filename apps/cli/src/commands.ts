@@ -1,4 +1,5 @@
 // Every command, by id: oclif's "explicit" strategy loads this one module instead of scanning a folder.
+import Compare from './commands/compare.js';
 import ContainerInspect from './commands/container/inspect.js';
 import Create from './commands/create.js';
 import Doctor from './commands/doctor.js';
@@ -50,6 +51,7 @@ import VolumeRm from './commands/volume/rm.js';
 import Wait from './commands/wait.js';
 
 export const COMMANDS = {
+  compare: Compare,
   'container:inspect': ContainerInspect,
   create: Create,
   doctor: Doctor,
