@@ -75,6 +75,14 @@ describe('bind mounts and tmpfs', () => {
     expect(tmpfs.stdout).toMatch(/^700\nfull\n$/m);
   }, 120_000);
 
+  needs('runs a program that only a bind mount provides, by path and through PATH', () => {
+    const tools = mkdtempSync(join(work, 'tools-'));
+    writeFileSync(join(tools, 'hello-tool'), '#!/bin/sh\necho "tool from the volume: $1"\n', { mode: 0o755 });
+    expect(isola('run', '--rm', '-v', `${tools}:/opt/tools:ro`, 'busybox', '/opt/tools/hello-tool', 'by path')).toMatchObject({ status: 0, stdout: 'tool from the volume: by path\n' });
+    expect(isola('run', '--rm', '-v', `${tools}:/opt/tools:ro`, '-e', 'PATH=/opt/tools:/bin', 'busybox', 'hello-tool', 'on PATH')).toMatchObject({ status: 0, stdout: 'tool from the volume: on PATH\n' });
+    expect(isola('run', '--rm', '-v', `${tools}:/opt/tools:ro`, 'busybox', '/opt/tools/missing')).toMatchObject({ status: 125, stderr: expect.stringMatching(/^Error: exec: "\/opt\/tools\/missing": executable file not found/) });
+  });
+
   needs('keeps a target with .. inside the container', () => {
     const r = isola('run', '--rm', '-v', `${host}:/../../../escape`, 'busybox', 'cat', '/escape/greeting');
     expect(r).toEqual({ status: 0, stdout: 'hello from the host\n', stderr: '' });

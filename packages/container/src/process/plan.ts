@@ -8,16 +8,35 @@ import { IsolaError } from '@isola/errors';
 import { abi, capabilityMask, encodeCapabilitySets, type Step } from '@isola/sys';
 import { compileSeccomp } from '../seccomp/index.js';
 import { secureJoin } from '../rootfs/secure-join.js';
-import type { Process, Spec } from '../spec/types.js';
+import type { Mount, Process, Spec } from '../spec/types.js';
 
-/** Resolves process.args[0] against PATH inside the rootfs, as `exec` in the container would. */
-export function resolveExecutable(process: Process, rootfs: string): string {
+/**
+ * Where `candidate` (a path in the container) is on the host before the container exists: under the
+ * source of the last bind mount whose destination contains it (mounts stack in order), else in the rootfs.
+ */
+function hostPath(candidate: string, rootfs: string, mounts: readonly Mount[]): string {
+  for (const mount of [...mounts].reverse()) {
+    const bind = mount.type === 'bind' || (mount.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+    if (!bind || mount.source === undefined) continue;
+    const destination = posix.normalize(mount.destination);
+    if (candidate === destination) return mount.source;
+    if (candidate.startsWith(`${destination}/`)) return secureJoin(mount.source, candidate.slice(destination.length));
+  }
+  return secureJoin(rootfs, candidate);
+}
+
+/**
+ * Resolves process.args[0] against PATH inside the container, as `exec` there would: in the rootfs and
+ * in what bind mounts put over it (`-v DIR:/x` then `/x/prog`). The child checks it again (faccessat)
+ * once the mounts are really there.
+ */
+export function resolveExecutable(process: Process, rootfs: string, mounts: readonly Mount[] = []): string {
   const name = process.args![0]!;
   const env = process.env ?? [];
   const path = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
   const candidates = name.includes('/') ? [posix.resolve(process.cwd, name)] : path.split(':').filter(Boolean).map((dir) => posix.join(dir, name));
   for (const candidate of candidates) {
-    const host = secureJoin(rootfs, candidate);
+    const host = hostPath(candidate, rootfs, mounts);
     try {
       if (statSync(host).isFile()) {
         accessSync(host, constants.X_OK);
@@ -80,7 +99,8 @@ export interface ProcessOptions {
 
 export function planProcess(spec: Spec, rootfs: string, options: ProcessOptions = {}): ProcessPlan {
   const process = spec.process!;
-  const executable = resolveExecutable(process, rootfs);
+  // An exec joins a running container: its /proc/PID/root already shows the mounts.
+  const executable = resolveExecutable(process, rootfs, rootfs.startsWith('/proc/') ? [] : (spec.mounts ?? []));
   const setup: Step[] = [];
   if (spec.hostname !== undefined) setup.push({ syscall: 'sethostname', args: [spec.hostname, Buffer.byteLength(spec.hostname)], describe: `sethostname(${JSON.stringify(spec.hostname)})` });
   if (spec.domainname !== undefined) setup.push({ syscall: 'setdomainname', args: [spec.domainname, Buffer.byteLength(spec.domainname)], describe: `setdomainname(${JSON.stringify(spec.domainname)})` });
