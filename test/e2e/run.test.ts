@@ -1,6 +1,6 @@
 // `isola run` as users type it: the embedded busybox image, flags, exit statuses, and nothing left behind.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,29 @@ describe('isola run', () => {
     // host: the namespace isola runs in (this file's own, where a marker link is made)
     expect(spawnSync('ip', ['-n', netns.name, 'link', 'add', 'marker0', 'type', 'veth', 'peer', 'name', 'marker1']).status).toBe(0);
     expect(isola('run', '--network', 'host', 'busybox', 'ls', '/sys/class/net').stdout).toContain('marker0');
+  });
+
+  needs('reads --env-file and applies --security-opt', () => {
+    const envFile = join(work, 'app.env');
+    writeFileSync(envFile, '# settings\nGREETING=from the file\n\nNAME=file\nPASSED\n');
+    // The command as users run it (its #! line), since Node itself would take a --env-file after `node bin`.
+    const direct = (extra: Record<string, string>, ...args: string[]) => spawnSync('nsenter', [`--net=${netns.path}`, bin, ...args], { encoding: 'utf8', env: { ...process.env, ISOLA_ROOT: stateRoot, ...extra } });
+    expect(direct({ PASSED: 'through' }, 'run', '--env-file', envFile, '-e', 'NAME=flag', 'busybox', 'sh', '-c', 'echo "$GREETING/$NAME/$PASSED"').stdout).toBe('from the file/flag/through\n');
+    expect(direct({}, 'run', '--env-file', join(work, 'missing.env'), 'busybox', 'true')).toMatchObject({ status: 125, stderr: expect.stringMatching(/^Error: --env-file .*missing\.env: ENOENT\n$/) });
+    const status = (...flags: string[]) => isola('run', '--rm', '--network', 'none', ...flags, 'busybox', 'grep', '-E', '^(Seccomp|NoNewPrivs):', '/proc/self/status').stdout;
+    expect(status()).toBe('NoNewPrivs:\t1\nSeccomp:\t2\n');
+    expect(status('--security-opt', 'seccomp=unconfined', '--security-opt', 'no-new-privileges=false')).toBe('NoNewPrivs:\t0\nSeccomp:\t0\n');
+    const profile = join(work, 'deny-mkdir.json');
+    writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }));
+    const denied = isola('run', '--rm', '--network', 'none', '--security-opt', `seccomp=${profile}`, 'busybox', 'mkdir', '/tmp/x');
+    expect(denied.status).not.toBe(0);
+    expect(denied.stderr).toMatch(/Operation not permitted/);
+    for (const [flags, message] of [
+      [['--security-opt', 'apparmor=docker-default'], /^Error: --security-opt "apparmor=docker-default": supported are /],
+      [['--security-opt', `seccomp=${envFile}`], /^Error: --security-opt seccomp=.*: cannot read the profile: /],
+    ] as const) {
+      expect(isola('run', ...flags, 'busybox', 'true')).toMatchObject({ status: 125, stderr: expect.stringMatching(message) });
+    }
   });
 
   needs('fails with one line for a missing image or command, and leaves no mount, rootfs or cgroup behind', () => {

@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
+// (`node --`: Node 20 reads a `--env-file` anywhere on its command line as its own option, even after the
+// script name; isola's `run --env-file` must reach isola.)
 // The isola command. CommonJS on purpose: Node starts a CommonJS entry faster than an ES module one,
 // and `--version` is answered before anything else loads (oclif alone costs ~100 ms).
 // The CLI bundle (dist/isola.cjs: oclif and the commands) and the CommonJS bundles it requires (the

@@ -3,7 +3,7 @@ import { IsolaCommand } from '../base.js';
 
 const VALUE_FLAGS = new Set(['-e', '--env', '-w', '--workdir', '-u', '--user', '--name', '--hostname', '-h', '--network', '--cap-add', '--cap-drop', '--entrypoint',
   '-v', '--volume', '--mount', '--tmpfs', '-m', '--memory', '--memory-swap', '--cpus', '-c', '--cpu-shares', '--pids-limit',
-  '-p', '--publish', '--network-alias', '--pull']);
+  '-p', '--publish', '--network-alias', '--pull', '--env-file', '--security-opt']);
 
 /** Docker's rule: flags end at the image name; what follows is the command, whatever its dashes. */
 export function splitAtImage(argv: readonly string[]): [flags: string[], rest: string[]] {
@@ -31,6 +31,8 @@ export const CONTAINER_FLAGS = {
   'cap-add': Flags.string({ multiple: true, multipleNonGreedy: true, description: 'add a Linux capability' }),
   'cap-drop': Flags.string({ multiple: true, multipleNonGreedy: true, description: 'drop a Linux capability' }),
   entrypoint: Flags.string({ description: "override the image's entrypoint" }),
+  'env-file': Flags.string({ multiple: true, multipleNonGreedy: true, description: 'read environment variables from a file (NAME=value lines)' }),
+  'security-opt': Flags.string({ multiple: true, multipleNonGreedy: true, description: 'seccomp=unconfined|PROFILE.json, no-new-privileges[:true|false]' }),
   pull: Flags.string({ description: 'pull the image: missing (default: when not in the store), always, never' }),
   rm: Flags.boolean({ description: 'remove the container when it exits' }),
   interactive: Flags.boolean({ char: 'i', description: 'keep stdin open and attached' }),
@@ -54,6 +56,7 @@ export function createOptions(flags: ContainerFlags, image: string, command: str
     name: flags.name as string | undefined, hostname: flags.hostname as string | undefined, network: flags.network as string | undefined,
     readOnly: flags['read-only'] as boolean | undefined, capAdd: flags['cap-add'] as string[] | undefined, capDrop: flags['cap-drop'] as string[] | undefined,
     entrypoint: flags.entrypoint as string | undefined, autoRemove: flags.rm as boolean | undefined, pull: flags.pull as string | undefined,
+    envFile: flags['env-file'] as string[] | undefined, securityOpt: flags['security-opt'] as string[] | undefined,
     interactive: flags.interactive as boolean | undefined, tty: flags.tty as boolean | undefined, init: flags.init as boolean | undefined,
     volume: flags.volume as string[] | undefined, mount: flags.mount as string[] | undefined, tmpfs: flags.tmpfs as string[] | undefined,
     memory: flags.memory as string | undefined, memorySwap: flags['memory-swap'] as string | undefined, cpus: flags.cpus as string | undefined,

@@ -6,6 +6,7 @@ import { IsolaError } from '@isola/errors';
 import { containerSpec } from '@isola/container';
 import { ImageStore, createRootfs } from '@isola/image';
 import { findImage, parsePullPolicy } from './image.js';
+import { parseSecurityOpts, readEnvFiles } from './security-opts.js';
 import { type ContainerConfig, ContainerStore } from './store.js';
 import { removeContainer } from './remove.js';
 import { applyInit } from '../init/init.js';
@@ -39,6 +40,10 @@ export interface CreateOptions extends MountFlags, LimitOptions, NetworkFlags {
   interactive?: boolean;
   tty?: boolean;
   consoleSize?: { height: number; width: number };
+  /** docker's --env-file: read before -e, which wins. */
+  envFile?: string[];
+  /** docker's --security-opt (security-opts.ts). */
+  securityOpt?: string[];
   /** When to pull the image (docker's --pull): missing (the default), always, never. */
   pull?: string;
   /** isola's state directory (`$ISOLA_ROOT`, /var/lib/isola as root). */
@@ -84,6 +89,8 @@ export async function createFromImage(options: CreateOptions): Promise<Container
   checkBindSources(mountRequests);
   const { resources, limits } = parseLimits(options, limitHost());
   const pullPolicy = parsePullPolicy(options.pull);
+  const security = parseSecurityOpts(options.securityOpt);
+  const fileEnv = readEnvFiles(options.envFile);
   const { images, containers } = await openStores(options.root);
   const resolved = await findImage(images, options.image, pullPolicy);
   const image = ((await images.readConfig(resolved.record)).config ?? {}) as ImageRuntimeConfig;
@@ -98,7 +105,7 @@ export async function createFromImage(options: CreateOptions): Promise<Container
   const config: ContainerConfig = {
     id, name, image: options.image, imageId: resolved.record.config, created: new Date().toISOString(),
     path: args[0]!, args: args.slice(1), entrypoint, cmd,
-    env: mergeEnv(image.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], options.env ?? []),
+    env: mergeEnv(image.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], [...fileEnv, ...(options.env ?? [])]),
     workdir: options.workdir ?? (image.WorkingDir || '/'), user: `${user.uid}:${user.gid}`,
     hostname: options.hostname ?? id.slice(0, 12), autoRemove: options.autoRemove ?? false,
     ...(options.init ? { init: true } : {}), ...(options.interactive ? { interactive: true } : {}), ...(options.tty ? { tty: true } : {}),
@@ -113,8 +120,10 @@ export async function createFromImage(options: CreateOptions): Promise<Container
     if (Object.keys(resources).length) config.limits = limits;
     const spec = containerSpec({
       args, env: config.env, cwd: config.workdir, hostname: config.hostname,
-      capAdd: options.capAdd, capDrop: options.capDrop, readOnly: options.readOnly,
+      capAdd: options.capAdd, capDrop: options.capDrop, readOnly: options.readOnly, seccomp: security.seccomp !== false,
     });
+    if (security.seccomp) spec.linux!.seccomp = security.seccomp;
+    if (security.noNewPrivileges !== undefined) spec.process!.noNewPrivileges = security.noNewPrivileges;
     spec.root = { path: rootfs.path, readonly: options.readOnly ?? false };
     spec.process!.user = user;
     applyNetwork(spec, attached);
