@@ -41,10 +41,29 @@ export function imageError(
   return new IsolaError(code, `${path}: ${problem}`, { details: { path, ...details }, cause });
 }
 
-/** A failed read/write/open: names the call, the path and the errno, and keeps the system error as cause. */
+/**
+ * A failed read/write/open, in crun's style: `open("/x", O_RDONLY): ENOENT (No such file or directory)`.
+ * `call` is the syscall, optionally with its other arguments in parentheses and a note after them
+ * ("open(O_RDWR) for metadata"). The system error is not kept as `cause`: its message ("ENOENT: no
+ * such file or directory, open '/x'") would only repeat this one; its code and syscall go in details.
+ */
 export function ioError(path: string, call: string, cause: unknown, details: Record<string, unknown> = {}): IsolaError {
-  const errno = (cause as NodeJS.ErrnoException | undefined)?.code ?? 'EIO';
-  return new IsolaError('EIMG_IO', `${call} \`${path}\`: ${errno}`, { details: { path, call, errno, ...details }, cause });
+  const system = cause as NodeJS.ErrnoException | undefined;
+  const errno = typeof system?.code === 'string' ? system.code : 'EIO';
+  const [, name, args, note] = /^([^(]*)(?:\((.*)\))?(.*)$/.exec(call)!;
+  const text = systemText(system?.message, errno);
+  const message = `${name}(${JSON.stringify(path)}${args ? `, ${args}` : ''})${note}: ${errno}${text ? ` (${text})` : ''}`;
+  return new IsolaError('EIMG_IO', message, { details: { path, call, errno, syscall: system?.syscall, ...details } });
+}
+
+/**
+ * strerror's text, capitalised as glibc has it, from Node's "ENOENT: no such file or directory, open '/x'"
+ * or @isola/sys's "lseek(3, 0, SEEK_DATA): EBADF (Bad file descriptor)".
+ */
+function systemText(message: string | undefined, errno: string): string {
+  if (message === undefined) return '';
+  const m = new RegExp(`^${errno}: ([^,]+)`).exec(message) ?? new RegExp(`: ${errno} \\(([^)]+)\\)$`).exec(message);
+  return m === null ? '' : m[1].charAt(0).toUpperCase() + m[1].slice(1);
 }
 
 /** Formats an offset for messages: qemu-img and hexdump users think in hex. */

@@ -2,7 +2,7 @@
 // contents with the mix of data and zero runs that exercises every mapping path.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -39,4 +39,16 @@ export function pattern(size: number, seed = 1): Buffer {
 
 export function writeRaw(path: string, data: Uint8Array): void {
   writeFileSync(path, data);
+}
+
+/** A sparse file of `size` bytes with `extents` ([offset, length]) of non-zero data written into it. */
+export function sparseFile(path: string, size: number, extents: [number, number][]): void {
+  closeSync(openSync(path, 'w'));
+  truncateSync(path, size);
+  const fd = openSync(path, 'r+');
+  try {
+    for (const [offset, length] of extents) writeSync(fd, Buffer.alloc(length, 0x5a), 0, length, offset);
+  } finally {
+    closeSync(fd);
+  }
 }

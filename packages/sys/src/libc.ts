@@ -16,6 +16,7 @@ export const libc = {
   write: lib.func('write', 'long', ['int', 'void *', 'size_t']),
   pread: lib.func('pread64', 'long', ['int', 'void *', 'size_t', 'int64']),
   pwrite: lib.func('pwrite64', 'long', ['int', 'void *', 'size_t', 'int64']),
+  lseek: lib.func('lseek64', 'int64', ['int', 'int64', 'int']),
   fsync: lib.func('fsync', 'int', ['int']),
   fdatasync: lib.func('fdatasync', 'int', ['int']),
   fcntl: lib.func('fcntl', 'int', ['int', 'int', 'long']),

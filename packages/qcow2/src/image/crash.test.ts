@@ -5,6 +5,7 @@
 // ISOLA_LONG_TESTS=1 runs hundreds of kills instead of tens.
 import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
@@ -32,7 +33,9 @@ beforeAll(async () => {
     platform: 'node',
     logLevel: 'warn',
     resolve: { alias: { '@isola/wasm': join(wasm, 'src/qcow2/index.ts') } },
-    output: { file: bundle, format: 'esm' },
+    // koffi (through @isola/sys) loads its native module from its own package: import it from there.
+    external: ['koffi'],
+    output: { file: bundle, format: 'esm', paths: { koffi: createRequire(import.meta.url).resolve('koffi') } },
   });
   symlinkSync(join(wasm, 'build'), tmp.path('build'));
 });

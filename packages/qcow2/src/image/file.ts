@@ -8,6 +8,7 @@
 // an unaligned write becomes read-modify-write of the blocks it touches.
 import { constants, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { abi, lseek } from '@isola/sys';
 import { ioError } from '../errors.js';
 import { allocDirect, isDirectReady } from './aligned.js';
 import { IoQueue } from './io-queue.js';
@@ -163,6 +164,31 @@ export class ImageFile {
       throw ioError(this.path, 'ftruncate', cause, { length });
     }
     this.length = length;
+  }
+
+  /**
+   * The runs of [offset, offset + length) the file system stores (data) and the holes it does not,
+   * in order, from SEEK_DATA/SEEK_HOLE; file systems without them report everything as data.
+   */
+  allocation(offset: number, length: number): { start: number; length: number; data: boolean }[] {
+    const end = offset + length;
+    const out: { start: number; length: number; data: boolean }[] = [];
+    const push = (start: number, stop: number, data: boolean): void => {
+      if (stop > start) out.push({ start, length: stop - start, data });
+    };
+    try {
+      for (let at = offset; at < end; ) {
+        const data = lseek(this.handle.fd, at, abi.SEEK_DATA) ?? end;
+        push(at, Math.min(data, end), false);
+        if (data >= end) break;
+        const hole = lseek(this.handle.fd, data, abi.SEEK_HOLE) ?? end;
+        push(data, Math.min(hole, end), true);
+        at = hole;
+      }
+    } catch (cause) {
+      throw ioError(this.path, 'lseek(SEEK_DATA)', cause, { offset, length });
+    }
+    return out;
   }
 
   /** fdatasync: the ordering barrier between data/refcounts, L2 tables and the L1 table. */

@@ -59,11 +59,14 @@ export class RawImage implements Image {
     );
   }
 
-  /** Node cannot ask for holes (SEEK_DATA): the whole file is reported as data, as it is stored. */
+  /**
+   * Holes in the file read as zeros: 'zero', as qemu's file driver reports them (SEEK_DATA/SEEK_HOLE);
+   * the rest is data. Both lie at the same offset in the file.
+   */
   async status(offset: number, length: number): Promise<Extent[]> {
     this.checkOpen();
     checkAccess(this, 'read', new Uint8Array(0), offset, length);
-    return length === 0 ? [] : [{ start: offset, length, kind: 'data', offset }];
+    return this.file.allocation(offset, length).map((r) => ({ start: r.start, length: r.length, kind: r.data ? 'data' : 'zero', offset: r.start }));
   }
 
   writeZeroes(offset: number, length: number): Promise<void> {

@@ -1,8 +1,10 @@
 // convert: images isola writes pass qemu-img check and compare equal to their source; compressed
 // clusters are ones qemu decompresses; zero clusters are left unallocated.
-import { afterAll, describe, expect } from 'vitest';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { afterAll, describe, expect, vi } from 'vitest';
 import { itNeeds } from '../../../../test/support/requirements.js';
-import { pattern, qemuImg, qemuImgStatus, tempDir, writeRaw } from '../../test/qemu.js';
+import { pattern, qemuImg, qemuImgStatus, sparseFile, tempDir, writeRaw } from '../../test/qemu.js';
+import { RawImage } from '../image/raw-image.js';
 import { convert } from './convert.js';
 
 const tmp = tempDir('convert');
@@ -66,4 +68,56 @@ describe('convert', () => {
     await convert(tmp.path('top.qcow2'), tmp.path('flat.qcow2'), { outputFormat: 'qcow2', sync: true });
     expectGood(tmp.path('flat.qcow2'), tmp.path('text.raw'));
   });
+
+  it('skips the holes of a sparse raw file: no reads, and unallocated exactly where qemu-img leaves them', async () => {
+    const KiB = 1024;
+    const MiB = 1024 * KiB;
+    const src = tmp.path('sparse.raw');
+    // Data sharing a 64 KiB cluster across a hole, an extent crossing a cluster edge, allocated zeros
+    // (read, then skipped as zero clusters), and a small tail: 4 GiB of virtual disk in all.
+    sparseFile(src, 4096 * MiB, [
+      [0, 4 * KiB],
+      [12 * KiB, 4 * KiB],
+      [10 * MiB + 60 * KiB, 8 * KiB],
+      [2048 * MiB, 1 * MiB],
+      [4096 * MiB - 4 * KiB, 4 * KiB],
+    ]);
+    const fd = openSync(src, 'r+');
+    writeSync(fd, Buffer.alloc(256 * KiB), 0, 256 * KiB, 3000 * MiB); // allocated, but zeros
+    closeSync(fd);
+    const read = vi.spyOn(RawImage.prototype, 'read');
+    try {
+      for (const [name, options] of [['64k', {}], ['4k', { clusterSize: 4096 }], ['2m', { clusterSize: 2 * MiB }]] as const) {
+        read.mockClear();
+        const ours = tmp.path(`sparse-${name}.qcow2`);
+        const theirs = tmp.path(`sparse-${name}-qemu.qcow2`);
+        await convert(src, ours, { outputFormat: 'qcow2', ...options });
+        qemuImg('convert', '-f', 'raw', '-O', 'qcow2', '-o', `cluster_size=${options.clusterSize ?? 65536}`, src, theirs);
+        expectGood(ours, src);
+        expect(allocation(ours)).toEqual(allocation(theirs));
+        const bytesRead = read.mock.calls.reduce((n, [buf]) => n + buf.length, 0);
+        // The clusters the six extents touch, not the 4 GiB of holes.
+        expect(bytesRead).toBeLessThanOrEqual(6 * Math.max(256 * KiB, options.clusterSize ?? 65536) + 1 * MiB);
+      }
+      read.mockClear();
+      await convert(src, tmp.path('sparse-out.raw'), { outputFormat: 'raw' });
+      qemuImg('convert', '-f', 'raw', '-O', 'raw', src, tmp.path('sparse-out-qemu.raw'));
+      expect(qemuImgStatus('compare', '-f', 'raw', '-F', 'raw', tmp.path('sparse-out.raw'), src).output).toContain('Images are identical');
+      expect(qemuImg('map', '--output=json', '-f', 'raw', tmp.path('sparse-out.raw'))).toBe(qemuImg('map', '--output=json', '-f', 'raw', tmp.path('sparse-out-qemu.raw')));
+      expect(read.mock.calls.reduce((n, [buf]) => n + buf.length, 0)).toBeLessThanOrEqual(8 * MiB);
+    } finally {
+      read.mockRestore();
+    }
+  });
 });
+
+/** qemu-img map's runs of a qcow2 image as data or not, host offsets left out (the layouts differ). */
+function allocation(path: string): { start: number; length: number; data: boolean }[] {
+  const out: { start: number; length: number; data: boolean }[] = [];
+  for (const e of JSON.parse(qemuImg('map', '--output=json', path)) as { start: number; length: number; data: boolean }[]) {
+    const last = out[out.length - 1];
+    if (last !== undefined && last.data === e.data && last.start + last.length === e.start) last.length += e.length;
+    else out.push({ start: e.start, length: e.length, data: e.data });
+  }
+  return out;
+}

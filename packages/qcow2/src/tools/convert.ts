@@ -1,8 +1,8 @@
 // `img convert`: copies a disk into a new raw or qcow2 image. Clusters that read as zeros are skipped
 // (left unallocated or as holes); with `compress`, each qcow2 cluster is stored as raw deflate with a
 // 4 KiB window (what qemu's decompressor accepts) unless that does not save space. Runs the source
-// already knows to be zero (unallocated, zero clusters) are not even read. Reading the next chunk,
-// compressing (zlib on the libuv pool) and writing overlap.
+// already knows to be zero (unallocated, zero clusters, holes of a sparse raw file) are not even read.
+// Reading the next chunk, compressing (zlib on the libuv pool) and writing overlap.
 import { promisify } from 'node:util';
 import { constants, deflateRaw } from 'node:zlib';
 import { imageError } from '../errors.js';
@@ -31,7 +31,12 @@ export interface ConvertOptions {
   sync?: boolean;
 }
 
-const CHUNK = 4 * 1024 * 1024;
+/**
+ * Bytes per read. Small enough that a chunk is still in the CPU cache when its write copies it into
+ * the page cache: with 4 MiB chunks the kernel's two copies ran at a quarter of their speed here
+ * (1.5-2.5 s of system time per GiB against 0.45 s with 1 MiB, the same as qemu-img's).
+ */
+const CHUNK = 1024 * 1024;
 const READ_AHEAD = 3;
 
 export async function convert(source: string, target: string, options: ConvertOptions): Promise<void> {
@@ -47,14 +52,20 @@ export async function convert(source: string, target: string, options: ConvertOp
   }
 }
 
-/** Ranges that may hold data: everything but what the source's map calls zero. */
-async function dataRanges(src: Image): Promise<{ start: number; length: number }[]> {
+/**
+ * Ranges that may hold data: everything but what the source's map calls zero (unallocated clusters,
+ * zero clusters, holes of a raw file), widened to whole `align` units (the output's clusters) and merged,
+ * so a unit that two ranges share is read and written once, with both ranges' bytes.
+ */
+async function dataRanges(src: Image, align: number): Promise<{ start: number; length: number }[]> {
   const ranges: { start: number; length: number }[] = [];
   for (const e of await mapImage(src)) {
     if (e.zero && !e.data) continue;
+    const start = e.start - (e.start % align);
+    const end = Math.min(src.size, Math.ceil((e.start + e.length) / align) * align);
     const last = ranges[ranges.length - 1];
-    if (last !== undefined && last.start + last.length === e.start) last.length += e.length;
-    else ranges.push({ start: e.start, length: e.length });
+    if (last !== undefined && last.start + last.length >= start) last.length = Math.max(last.length, end - last.start);
+    else ranges.push({ start, length: end - start });
   }
   return ranges;
 }
@@ -78,8 +89,9 @@ class BufferPool {
 async function* chunks(src: Image, start: number, length: number, align: number, pool: BufferPool): AsyncGenerator<{ at: number; bytes: Buffer }> {
   const end = start + length;
   const first = start - (start % align);
+  const step = Math.max(CHUNK, align); // whole output clusters per chunk
   const read = async (at: number): Promise<{ at: number; bytes: Buffer }> => {
-    const n = Math.min(CHUNK, end - at, src.size - at);
+    const n = Math.min(step, end - at, src.size - at);
     const bytes = pool.take(Math.ceil(n / align) * align);
     await src.read(bytes.subarray(0, n), at);
     bytes.fill(0, n);
@@ -90,7 +102,7 @@ async function* chunks(src: Image, start: number, length: number, align: number,
   const fill = (): void => {
     while (pending.length < READ_AHEAD && at < end) {
       pending.push(read(at));
-      at += Math.min(CHUNK, Math.ceil((end - at) / align) * align);
+      at += Math.min(step, Math.ceil((end - at) / align) * align);
     }
   };
   fill();
@@ -116,7 +128,7 @@ async function toQcow2(src: Image, target: string, options: ConvertOptions): Pro
   const pool = new BufferPool();
   try {
     let done = -1; // last guest cluster written: ranges may share a cluster at their edges
-    for (const range of await dataRanges(src)) {
+    for (const range of await dataRanges(src, cs)) {
       for await (const { at, bytes } of chunks(src, range.start, range.length, cs, pool)) {
         const firstCluster = at / cs;
         if (options.compress) {
@@ -165,7 +177,7 @@ async function toRaw(src: Image, target: string, sync: boolean): Promise<void> {
   const zero = Buffer.alloc(block);
   try {
     let inflight: Promise<void> = Promise.resolve();
-    for (const range of await dataRanges(src)) {
+    for (const range of await dataRanges(src, block)) {
       for await (const { at, bytes } of chunks(src, range.start, range.length, block, pool)) {
         const n = Math.min(bytes.length, src.size - at);
         // Write runs of non-zero blocks; zero blocks stay holes.

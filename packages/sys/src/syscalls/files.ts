@@ -33,6 +33,20 @@ export function pwrite(fd: number, buffer: Uint8Array, offset: number | bigint):
   return check(libc.pwrite(fd, buffer, buffer.byteLength, offset), 'pwrite', () => `${fd}, ${buffer.byteLength} bytes at ${offset}`);
 }
 
+export type Whence = typeof c.SEEK_SET | typeof c.SEEK_CUR | typeof c.SEEK_END | typeof c.SEEK_DATA | typeof c.SEEK_HOLE;
+const WHENCE = ['SEEK_SET', 'SEEK_CUR', 'SEEK_END', 'SEEK_DATA', 'SEEK_HOLE'];
+
+/**
+ * lseek(2); returns the new offset. SEEK_DATA at or past the last data (and SEEK_HOLE at or past the end
+ * of the file) fail with ENXIO, which means "no more data" rather than an error: that returns null.
+ * Offsets are numbers (files up to 8 PiB); a bigint is accepted for the argument.
+ */
+export function lseek(fd: number, offset: number | bigint, whence: Whence): number | null {
+  const result = libc.lseek(fd, offset, whence) as number | bigint;
+  if ((result === -1 || result === -1n) && (whence === c.SEEK_DATA || whence === c.SEEK_HOLE) && lastErrno() === osConstants.errno.ENXIO) return null;
+  return Number(check(result, 'lseek', () => `${fd}, ${offset}, ${WHENCE[whence] ?? whence}`));
+}
+
 export function fsync(fd: number): void {
   check(libc.fsync(fd), 'fsync', () => `${fd}`);
 }
