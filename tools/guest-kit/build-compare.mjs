@@ -5,30 +5,14 @@
 // Outputs go to ${ISOLA_CACHE_DIR:-~/.cache/isola}/guest-kit/compare-<hash of the sources>/.
 //
 //   node tools/guest-kit/build-compare.mjs    prints the paths
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheRoot } from './build.mjs';
+import { CFLAGS, buildOnce, cacheRoot, run } from './build.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const CFLAGS = [
-  '-O2', '-ffreestanding', '-nostdlib', '-mgeneral-regs-only', '-mno-red-zone', '-fno-pic', '-fno-pie', '-static',
-  '-fno-stack-protector', '-fno-asynchronous-unwind-tables', '-fno-builtin', '-fno-tree-loop-distribute-patterns',
-  '-fcf-protection=none', '-Wall', '-Werror',
-];
-const INPUTS = ['build-compare.mjs', 'link-pvh.ld', 'src/entry32.S', 'src/pvh-note.S', 'src/kit.h', ...readdirSync(join(here, 'compare')).map((f) => `compare/${f}`)];
-
-function run(tool, args, cwd) {
-  try {
-    execFileSync(tool, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    if (error.code === 'ENOENT') throw new Error(`guest-kit: cannot build isola compare's guest without ${tool} (apt-get install gcc binutils)`);
-    const stderr = error.stderr?.toString().trim() ?? '';
-    throw new Error(`guest-kit: ${tool} ${args.join(' ')} failed${stderr ? `:\n${stderr}` : ''}`, { cause: error });
-  }
-}
+const INPUTS = ['build-compare.mjs', 'build.mjs', 'link-pvh.ld', 'src/entry32.S', 'src/pvh-note.S', 'src/kit.h', ...readdirSync(join(here, 'compare')).map((f) => `compare/${f}`)];
 
 /** `{ guest, loop }`: the PVH guest ELF and the static loop binary, built once per source tree. */
 export function buildCompareGuests() {
@@ -36,10 +20,7 @@ export function buildCompareGuests() {
   for (const file of INPUTS.sort()) hash.update(file).update('\0').update(readFileSync(join(here, file))).update('\0');
   const out = join(cacheRoot(), `compare-${hash.digest('hex').slice(0, 16)}`);
   const paths = { guest: join(out, 'guest.elf'), loop: join(out, 'loop') };
-  if (existsSync(join(out, 'done'))) return paths;
-  const work = `${out}.tmp-${process.pid}-${Date.now()}`;
-  mkdirSync(work, { recursive: true });
-  try {
+  buildOnce(out, (work) => {
     const cc = (source, object) => run('gcc', [...CFLAGS, '-c', join(here, source), '-o', join(work, object)], work);
     cc('src/entry32.S', 'entry32.o');
     cc('src/pvh-note.S', 'pvh-note.o');
@@ -49,17 +30,7 @@ export function buildCompareGuests() {
     const ld = (args) => run('ld', ['-nostdlib', '-static', '-z', 'noexecstack', ...args], work);
     ld(['-T', join(here, 'link-pvh.ld'), '-o', paths.guest.replace(out, work), 'entry32.o', 'pvh-note.o', 'guest.o', 'spin.o']);
     ld(['-e', '_start', '-o', paths.loop.replace(out, work), 'loop.o', 'spin.o']);
-    writeFileSync(join(work, 'done'), new Date().toISOString());
-    try {
-      renameSync(work, out);
-    } catch (error) {
-      if (!existsSync(join(out, 'done'))) throw error;
-      rmSync(work, { recursive: true, force: true });
-    }
-  } catch (error) {
-    rmSync(work, { recursive: true, force: true });
-    throw error;
-  }
+  });
   return paths;
 }
 

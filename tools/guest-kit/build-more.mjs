@@ -7,28 +7,13 @@
 //   mmio     the same entry: a few MMIO accesses for --trace-mmio (src/mmio.c)
 //
 //   node tools/guest-kit/build-more.mjs       prints the paths
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildGuests } from './build.mjs';
+import { CFLAGS, buildGuests, buildOnce, run } from './build.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const CFLAGS = [
-  '-O2', '-ffreestanding', '-nostdlib', '-mgeneral-regs-only', '-mno-red-zone', '-fno-pic', '-fno-pie', '-static',
-  '-fno-stack-protector', '-fno-asynchronous-unwind-tables', '-fno-builtin', '-fno-tree-loop-distribute-patterns',
-  '-fcf-protection=none', '-Wall', '-Werror',
-];
-
-function run(tool, args, cwd) {
-  try {
-    execFileSync(tool, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    const stderr = error.stderr?.toString().trim() ?? '';
-    throw new Error(`guest-kit: ${tool} ${args.join(' ')} failed${stderr ? `:\n${stderr}` : ''}`, { cause: error });
-  }
-}
 
 /** `{ smp, linux64, mmio }`: paths of the ELF files, built once per source tree. */
 export function buildMoreGuests() {
@@ -38,10 +23,7 @@ export function buildMoreGuests() {
   for (const file of ['build-more.mjs', 'link-linux64.ld']) hash.update(readFileSync(join(here, file)));
   const out = join(dir, `more-${hash.digest('hex').slice(0, 12)}`);
   const paths = { smp: join(out, 'smp.elf'), linux64: join(out, 'linux64.elf'), mmio: join(out, 'mmio.elf') };
-  if (existsSync(join(out, 'done'))) return paths;
-  const work = `${out}.tmp-${process.pid}-${Date.now()}`;
-  mkdirSync(work, { recursive: true });
-  try {
+  buildOnce(out, (work) => {
     const src = join(here, 'src');
     const cc = (name) => run('gcc', [...CFLAGS, '-c', join(src, name), '-o', join(work, `${name}.o`)], work);
     for (const name of ['entry32.S', 'pvh-note.S', 'ap16.S', 'smp.c', 'entry64.S', 'linux64.c', 'mmio.c']) cc(name);
@@ -50,17 +32,7 @@ export function buildMoreGuests() {
     ld('link-pvh.ld', join(work, 'smp.elf'), ['entry32.S', 'pvh-note.S', 'smp.c', 'ap16.S']);
     ld('link-linux64.ld', join(work, 'linux64.elf'), ['entry64.S', 'linux64.c']);
     ld('link-linux64.ld', join(work, 'mmio.elf'), ['entry64.S', 'mmio.c']);
-    writeFileSync(join(work, 'done'), new Date().toISOString());
-    try {
-      renameSync(work, out);
-    } catch (error) {
-      if (!existsSync(join(out, 'done'))) throw error;
-      rmSync(work, { recursive: true, force: true });
-    }
-  } catch (error) {
-    rmSync(work, { recursive: true, force: true });
-    throw error;
-  }
+  });
   return paths;
 }
 

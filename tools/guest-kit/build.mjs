@@ -25,7 +25,7 @@ export const PASS_STATUS = 42;
 export const BENCH_EXITS = 20000;
 
 const TOOLS = ['gcc', 'ld', 'objcopy'];
-const CFLAGS = [
+export const CFLAGS = [
   '-O2', '-ffreestanding', '-nostdlib', '-mgeneral-regs-only', '-mno-red-zone', '-fno-pic', '-fno-pie', '-static',
   '-fno-stack-protector', '-fno-asynchronous-unwind-tables', '-fno-builtin', '-fno-tree-loop-distribute-patterns',
   '-fcf-protection=none', '-Wall', '-Werror',
@@ -56,12 +56,38 @@ function sourceHash() {
   return hash.digest('hex').slice(0, 16);
 }
 
-function run(tool, args, cwd) {
+/** Runs a build tool; fails naming the command and its stderr, or the missing tool. */
+export function run(tool, args, cwd) {
   try {
     execFileSync(tool, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
+    if (error.code === 'ENOENT') throw new Error(`guest-kit: cannot build the guests without ${tool} (apt-get install gcc binutils)`);
     const stderr = error.stderr?.toString().trim() ?? '';
     throw new Error(`guest-kit: ${tool} ${args.join(' ')} failed${stderr ? `:\n${stderr}` : ''}`, { cause: error });
+  }
+}
+
+/**
+ * Runs `build(work)` once per output directory: in a private directory renamed into place at the end,
+ * so that test files that build at the same time each get a whole build, never a half-written one.
+ */
+export function buildOnce(out, build) {
+  if (existsSync(join(out, 'done'))) return;
+  const work = `${out}.tmp-${process.pid}-${Date.now()}`;
+  mkdirSync(work, { recursive: true });
+  try {
+    build(work);
+    writeFileSync(join(work, 'done'), new Date().toISOString());
+    try {
+      renameSync(work, out);
+    } catch (error) {
+      // Another process finished the same build first: use theirs.
+      if (!existsSync(join(out, 'done'))) throw error;
+      rmSync(work, { recursive: true, force: true });
+    }
+  } catch (error) {
+    rmSync(work, { recursive: true, force: true });
+    throw error;
   }
 }
 
@@ -83,11 +109,7 @@ export function buildGuests() {
   if (absent.length > 0) {
     throw new Error(`guest-kit: cannot build the test guests without ${absent.join(', ')} (apt-get install gcc binutils)`);
   }
-  // Build in a private directory and rename it into place: test files that build at the same time
-  // each get a whole build, never a half-written one.
-  const work = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  mkdirSync(work, { recursive: true });
-  try {
+  buildOnce(dir, (work) => {
     const src = join(here, 'src');
     for (const name of ['entry16', 'entry32', 'pvh-note']) run('gcc', [...CFLAGS, '-c', join(src, `${name}.S`), '-o', join(work, `${name}.o`)], work);
     for (const variant of VARIANTS) {
@@ -99,18 +121,7 @@ export function buildGuests() {
       run('objcopy', ['-O', 'binary', flatElf, join(work, `${variant}.bin`)], work);
       run('ld', ['-nostdlib', '-static', '-z', 'noexecstack', '-T', join(here, 'link-pvh.ld'), '-o', join(work, `${variant}.elf`), join(work, 'entry32.o'), join(work, 'pvh-note.o'), object], work);
     }
-    writeFileSync(join(work, 'done'), new Date().toISOString());
-    try {
-      renameSync(work, dir);
-    } catch (error) {
-      // Another process finished the same build first: use theirs.
-      if (!existsSync(join(dir, 'done'))) throw error;
-      rmSync(work, { recursive: true, force: true });
-    }
-  } catch (error) {
-    rmSync(work, { recursive: true, force: true });
-    throw error;
-  }
+  });
   return { dir, guests: guestPaths(dir) };
 }
 
