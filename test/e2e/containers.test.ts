@@ -25,7 +25,7 @@ function isola(...args: string[]) {
 function inspect(ref: string) {
   const r = isola('container', 'inspect', ref);
   expect(r.stderr).toBe('');
-  return JSON.parse(r.stdout)[0] as { Id: string; MonitorPid: number; State: Record<string, unknown> };
+  return JSON.parse(r.stdout)[0] as { Id: string; MonitorPid: number; State: Record<string, unknown>; Config: Record<string, unknown>; HostConfig: Record<string, unknown> };
 }
 
 function psLine(name: string, all = true): string | undefined {
@@ -160,6 +160,13 @@ describe('daemonless containers', () => {
     const id = isola('create', '--name', 'later', 'busybox', 'echo', 'started').stdout.trim();
     expect(psLine('later')).toMatch(/Created +later$/);
     expect(inspect('later').State).toMatchObject({ Status: 'created', Running: false });
+    // docker create's defaults: stdout and stderr attached, no stdin, no tty, no init.
+    expect(inspect('later').Config).toMatchObject({ AttachStdin: false, AttachStdout: true, AttachStderr: true, Tty: false, OpenStdin: false });
+    expect(inspect('later').HostConfig.Init).toBe(false);
+    isola('create', '-i', '-t', '--init', '--name', 'later-it', 'busybox', 'sh');
+    expect(inspect('later-it').Config).toMatchObject({ AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: true, OpenStdin: true });
+    expect(inspect('later-it').HostConfig.Init).toBe(true);
+    expect(isola('rm', 'later-it').status).toBe(0);
     expect(isola('start', 'later').status).toBe(0);
     expect(isola('wait', id.slice(0, 12)).stdout).toBe('0\n');
     expect(isola('logs', 'later').stdout).toBe('started\n');

@@ -41,13 +41,16 @@ export async function inspectContainers(refs: readonly string[], options: { root
         AutoRemove: config.autoRemove, Binds: (config.mounts ?? []).filter((m) => m.type !== 'tmpfs').map(bindText),
         Memory: 0, MemorySwap: 0, NanoCpus: 0, CpuShares: 0, PidsLimit: null, ...config.limits,
         Tmpfs: Object.fromEntries((config.mounts ?? []).filter((m) => m.type === 'tmpfs').map((m) => [m.destination, (m.options ?? []).join(',')])),
-        NetworkMode, PortBindings,
+        NetworkMode, PortBindings, Init: config.init ?? false,
       },
       Mounts: (config.mounts ?? []).map(mountInfo),
       ResolvConfPath: containers.path(id, 'resolv.conf'), HostnamePath: containers.path(id, 'hostname'), HostsPath: containers.path(id, 'hosts'),
       NetworkSettings,
       Config: {
-        Hostname: config.hostname, User: config.user, Env: config.env, Cmd: config.cmd, Image: config.image,
+        // As docker create and a foreground docker run set them (-i attaches stdin); isola does not
+        // record -d, after which docker has all three false.
+        Hostname: config.hostname, User: config.user, AttachStdin: config.interactive ?? false, AttachStdout: true, AttachStderr: true,
+        Tty: config.tty ?? false, OpenStdin: config.interactive ?? false, Env: config.env, Cmd: config.cmd, Image: config.image,
         WorkingDir: config.workdir, Entrypoint: config.entrypoint.length ? config.entrypoint : null,
       },
     });

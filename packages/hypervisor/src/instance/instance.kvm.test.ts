@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect } from 'vitest';
 import { buildGuests, PASS_STATUS } from '../../../../tools/guest-kit/build.mjs';
+import { buildMoreGuests } from '../../../../tools/guest-kit/build-more.mjs';
 import { itNeeds } from '../../../../test/support/requirements.js';
 import { listVms, vmTable } from './list.js';
 import { monitorAlive, observeVm, procStartTime } from './observe.js';
@@ -56,6 +57,24 @@ describe('detached VMs', () => {
     expect(await removeVm(config.id.slice(0, 10), { root })).toEqual({ id: config.id, name: 'hello' });
     expect(existsSync(join(root, 'vms', config.id))).toBe(false);
     expect(existsSync(join(root, 'vm-names', 'hello'))).toBe(false);
+  }, 30_000);
+
+  vmTest('run -d --trace-mmio: the monitor writes the MMIO trace into the VM log, in order with the serial output', async () => {
+    const config = await startDetachedVm({ root, name: 'traced', memoryMiB: 16, kernel: buildMoreGuests().mmio, traceMmio: true });
+    expect(config).toMatchObject({ name: 'traced', traceMmio: true });
+    const log = (await logsOf('traced', true)).replace(/rip=0x10[0-9a-f]{4}/g, 'rip=RIP');
+    expect(log).toBe(
+      [
+        'mmio write 4 bytes at 0xd0000070 = 0x0000000f  rip=RIP  mov dword ptr [rax+70h], ecx',
+        'mmio write 1 byte at 0xd0000010 = 0x5a  rip=RIP  mov byte ptr [rax+10h], 5Ah',
+        'mmio read 8 bytes at 0xd0000008 = 0xffffffffffffffff  rip=RIP  mov rdx, qword ptr [rax+8]',
+        'mmio read 2 bytes at 0xd0000002 = 0xffff  rip=RIP  movzx eax, word ptr [rbx+2]',
+        'mmio: reads saw all ones',
+        '',
+      ].join('\n'),
+    );
+    expect(listVms({ root }).find((r) => r.name === 'traced')).toMatchObject({ state: 'stopped', end: `exit ${PASS_STATUS}` });
+    await removeVm('traced', { root });
   }, 30_000);
 
   vmTest('stop presses Ctrl+Alt+Del for the guest through the monitor, and a guest that acts on it ends cleanly', async () => {

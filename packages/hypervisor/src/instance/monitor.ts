@@ -1,5 +1,5 @@
 // The process that holds a detached VM (`isola vm run -d`): started by startDetachedVm, in its own
-// session, it builds and runs the VM, appends the serial output to console.log and records in
+// session, it builds and runs the VM, appends the serial output (and the --trace-mmio lines) to console.log and records in
 // state.json when the VM runs and how it ended. It tells the starting CLI "running" or the error
 // through fd 3, then closes it. SIGTERM or SIGINT is a power-off request, Ctrl+Alt+Del for the guest
 // (a second one stops the vCPUs), and the end is recorded when the guest ends; `isola vm stop` sends
@@ -48,6 +48,8 @@ try {
     console: (bytes) => void writeSync(log, bytes),
     disks: config.disks,
     rng: config.rng,
+    // The trace goes where `isola vm logs` reads, between the guest's own output.
+    traceMmio: config.traceMmio ? (line) => void writeSync(log, `${line}\n`) : undefined,
     onDeviceError: (device, reason) => process.stderr.write(`${device}: ${reason} (the device needs a reset)\n`),
   });
   // The first SIGTERM or SIGINT asks the guest to power off (Ctrl+Alt+Del); another one stops the

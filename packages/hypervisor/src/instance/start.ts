@@ -22,6 +22,8 @@ export interface DetachedVmOptions {
   boot?: 'pvh' | 'linux64';
   disks?: DiskOptions[];
   rng?: boolean;
+  /** Trace each MMIO access into the VM's log (console.log, `isola vm logs`). */
+  traceMmio?: boolean;
   /** isola's state directory; $ISOLA_ROOT or /var/lib/isola by default. */
   root?: string;
 }
@@ -50,6 +52,7 @@ export async function startDetachedVm(options: DetachedVmOptions): Promise<VmCon
     boot: options.boot,
     disks: options.disks?.map((disk) => ({ ...disk, path: resolve(disk.path) })),
     rng: options.rng,
+    traceMmio: options.traceMmio,
   });
   let pid: number | undefined;
   try {

@@ -30,6 +30,8 @@ export interface VmConfig {
   /** Virtio-blk disks, their paths absolute. */
   disks?: DiskOptions[];
   rng?: boolean;
+  /** --trace-mmio: the monitor appends one line per MMIO access to console.log. */
+  traceMmio?: boolean;
 }
 
 export interface VmRecord {

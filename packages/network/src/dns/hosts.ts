@@ -1,5 +1,7 @@
 // /etc/hosts and /etc/resolv.conf for a container, as text (no I/O): docker's localhost lines, the
-// container's own addresses, and on user-defined networks every other container there by name.
+// container's own addresses, and on user-defined networks every other container there by name. On the
+// default bridge the container's own line names only its hostname, as docker's does: names and aliases
+// mean something only on user-defined networks.
 import type { EndpointRecord, NetworkRecord } from '../store/store.js';
 
 const LOCALHOST = [
@@ -25,8 +27,11 @@ export function renderHosts(containerId: string, networks: readonly NetworkRecor
   for (const network of networks) {
     const self = network.endpoints[containerId];
     if (!self) continue;
+    if (network.isDefault) {
+      lines.push(`${self.ip}\t${self.hostname || self.containerId.slice(0, 12)}`);
+      continue;
+    }
     lines.push(`${self.ip}\t${names(self, true).join(' ')}`);
-    if (network.isDefault) continue;
     for (const peer of Object.values(network.endpoints)) {
       if (peer.containerId !== containerId) peers.push(`${peer.ip}\t${names(peer, false).join(' ')}`);
     }

@@ -23,17 +23,16 @@ export default class VmRun extends IsolaCommand {
     cpus: Flags.integer({ description: 'number of vCPUs (vCPU 0 boots; the others wait for INIT/SIPI)', default: 1, min: 1, max: 254 }),
     disk: Flags.string({ multiple: true, description: 'virtio-blk disk (qcow2 or raw): PATH[,ro][,format=qcow2|raw][,id=NAME]; repeat for more' }),
     rng: Flags.boolean({ description: 'add a virtio-rng device fed from the host RNG', default: false }),
-    'trace-mmio': Flags.boolean({ description: 'print each MMIO access to stderr with the instruction that made it (not with -d yet)', default: false }),
+    'trace-mmio': Flags.boolean({ description: 'print each MMIO access to stderr (with -d: to the VM log) with the instruction that made it', default: false }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(VmRun);
     if (flags.name !== undefined && !flags.detach) this.error('--name: only with -d (a detached VM has a name)', { exit: 2 });
-    if (flags['trace-mmio'] && flags.detach) this.error('--trace-mmio: not with -d yet (the trace goes to this terminal)', { exit: 2 });
     if (flags.detach) {
       const { startDetachedVm, parseDiskSpec } = await import('@isola/hypervisor');
       const disks = (flags.disk ?? []).map(parseDiskSpec);
-      const vm = await startDetachedVm({ name: flags.name, memoryMiB: flags.mem, cpus: flags.cpus, kernel: flags.kernel, flat: flags.flat, initrd: flags.initrd, cmdline: flags.cmdline, boot: flags.boot as 'pvh' | 'linux64' | undefined, disks, rng: flags.rng });
+      const vm = await startDetachedVm({ name: flags.name, memoryMiB: flags.mem, cpus: flags.cpus, kernel: flags.kernel, flat: flags.flat, initrd: flags.initrd, cmdline: flags.cmdline, boot: flags.boot as 'pvh' | 'linux64' | undefined, disks, rng: flags.rng, traceMmio: flags['trace-mmio'] });
       process.stdout.write(`${vm.id}\n`);
       return;
     }
