@@ -29,8 +29,12 @@ const KIND = { invalid: 0, leaf: 1, ...Object.fromEntries(Object.keys(SELECTORS)
 // EVEX: nomask, a form that takes no opmask or zeroing; memDest, a form whose destination may be memory,
 // where zeroing-masking is invalid; bcst, EVEX.b broadcasts the memory operand; er, EVEX.b on the
 // register form selects static rounding or SAE. Without bcst or er, EVEX.b is invalid. kDest, a form
-// that writes an opmask register, where zeroing is invalid.
-export const FLAGS = { modrm: 20, d64: 21, f64: 22, lock: 23, access: 24, reg: 26, asz: 27, usesVvvv: 28, nomask: 29, memDest: 30, bcst: 31, er: 32, kDest: 33 };
+// that writes an opmask register, where zeroing is invalid. tuple1 (bits 34-35): the disp8*N of a vector
+// memory operand accessed one element at a time (compress/expand, the SDM's Tuple1 Scalar): N is 1 (t1b),
+// 2 (t1w) or the EVEX.W element size, 4 or 8 (t1s), not the operand's size. bcst16: bcst with a 16-bit
+// element (AVX512-FP16), where EVEX.W would otherwise pick 32 or 64 bits.
+export const FLAGS = { modrm: 20, d64: 21, f64: 22, lock: 23, access: 24, reg: 26, asz: 27, usesVvvv: 28, nomask: 29, memDest: 30, bcst: 31, er: 32, kDest: 33, tuple1: 34, bcst16: 36 };
+const TUPLE1 = { t1b: 1, t1w: 2, t1s: 3 };
 const ACCESS = { na: 0, rd: 1, wr: 2, rw: 3 };
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 const PREFIX = { np: 0, 66: 1, F3: 2, F2: 3 };
@@ -140,7 +144,7 @@ function parseLine(line) {
 }
 
 function isFlag(token) {
-  return ['lock', 'd64', 'f64', 'rd', 'wr', 'rw', 'na', 'asz', 'reg', 'v', 'vh', 'vd', 'l0', 'vw0', 'vw1', 'nomask', 'bcst', 'er'].includes(token);
+  return ['lock', 'd64', 'f64', 'rd', 'wr', 'rw', 'na', 'asz', 'reg', 'v', 'vh', 'vd', 'l0', 'vw0', 'vw1', 'nomask', 'bcst', 'bcst16', 'er', 't1b', 't1w', 't1s'].includes(token);
 }
 
 // sse NAME: ps/pd/ss/sd on np/66/F3/F2; ssep: ps/pd; mmx: Pq,Qq on np and Vx,Wx on 66; sse2: 66 only.
@@ -251,8 +255,10 @@ function leaf(r, mnemonic) {
     asz: f.includes('asz'),
     usesVvvv: r.operands.some((w) => ['H', 'B', 'KH'].includes(methodOf(w))),
     nomask: f.includes('nomask'),
-    bcst: f.includes('bcst'),
+    bcst: f.includes('bcst') || f.includes('bcst16'),
+    bcst16: f.includes('bcst16'),
     er: f.includes('er'),
+    tuple1: TUPLE1[f.find((t) => t in TUPLE1)] ?? 0,
     kDest: r.map.startsWith('e') && r.operands.length > 0 && methodOf(r.operands[0]) === 'K',
     memDest: r.map.startsWith('e') && memoryIndex === 0 && ACCESS[access] !== ACCESS.rd,
     line: r.line,
@@ -269,8 +275,9 @@ function needsModrm(node) {
 function infoWord(node, modrm) {
   let info = BigInt(node.kind === 'leaf' ? node.mnemonic : (node.link ?? 0)) | (BigInt(KIND[node.kind]) << 16n);
   if (modrm) info |= 1n << BigInt(FLAGS.modrm);
-  for (const flag of ['d64', 'f64', 'lock', 'reg', 'asz', 'usesVvvv', 'nomask', 'memDest', 'bcst', 'er', 'kDest']) if (node[flag]) info |= 1n << BigInt(FLAGS[flag]);
+  for (const flag of ['d64', 'f64', 'lock', 'reg', 'asz', 'usesVvvv', 'nomask', 'memDest', 'bcst', 'er', 'kDest', 'bcst16']) if (node[flag]) info |= 1n << BigInt(FLAGS[flag]);
   if (node.kind === 'leaf') info |= BigInt(node.access) << BigInt(FLAGS.access);
+  if (node.tuple1) info |= BigInt(node.tuple1) << BigInt(FLAGS.tuple1);
   return info;
 }
 

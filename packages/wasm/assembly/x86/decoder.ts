@@ -234,7 +234,7 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
         mandatory = vex == 0 && child != 0;
         break;
       case T.K_W: child = vW; break;
-      case T.K_L: child = vL; break;
+      case T.K_L: child = vex == 2 && evexB != 0 && (modrm >> 6) == 3 ? 2 : vL; break; // EVEX.b on registers: L'L rounds, 512 bits
       case T.K_MODE: child = mode == 64 ? 1 : 0; break;
       case T.K_OSZ: {
         const size = operandSize(mode, vex, vW, opsize16, flag(info, T.FLAG_D64), false);
@@ -284,8 +284,8 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
     switch (method) {
       case T.M_E: case T.M_W: case T.M_Q: {
         if (!mod3) {
-          size = evexB != 0 && vex == 2 ? (vW != 0 ? 8 : 4) : sizeBytes(s, osz, mode, vW, vL);
-          memoryOperand(out, i, size, segment, memBase, memIndex, memScale, vex == 2 && dispIs8 ? memDisp * <i64>size : memDisp);
+          size = evexB != 0 && vex == 2 ? (flag(info, T.FLAG_BCST16) ? 2 : vW != 0 ? 8 : 4) : sizeBytes(s, osz, mode, vW, vL);
+          memoryOperand(out, i, size, segment, memBase, memIndex, memScale, vex == 2 && dispIs8 ? memDisp * <i64>disp8Scale(info, size, vW) : memDisp);
           memory = true;
         } else if (method == T.M_E) register = R.gpr(registerBytes(s, osz, mode, vW, vL), rm, hasRex);
         else if (method == T.M_W) register = vectorBank(s, vL) + (rm | (vex == 2 ? vX << 4 : 0));
@@ -552,6 +552,14 @@ export function otherSizeBytes(s: u32, osz: u32, mode: u32, vW: u32, vL: u32): u
     case T.S_M384: return 48;
     default: return 0;
   }
+}
+
+/** EVEX disp8*N: the memory operand's size, or one element's for the Tuple1 forms (compress/expand). */
+// @ts-ignore: decorator
+@inline function disp8Scale(info: u64, size: u32, vW: u32): u32 {
+  const tuple1 = <u32>(info >> T.FLAG_TUPLE1) & 3;
+  if (tuple1 == 0) return size;
+  return tuple1 == 3 ? (vW != 0 ? 8 : 4) : tuple1;
 }
 
 /** Size of the register form where it differs from the memory form (Evw, Eyb, Eyw, Eyd). */
