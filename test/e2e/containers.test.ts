@@ -75,6 +75,7 @@ describe('daemonless containers', () => {
     expect(psLine('web', false)).toMatch(new RegExp(`^${id.slice(0, 12)}   busybox   "sh -c echo one; ech…"   .* ago +Up .+ web$`));
     const json = isola('ps', '--format', 'json').stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(json.find((c) => c.Names === 'web')).toMatchObject({ ID: id.slice(0, 12), Image: 'busybox', State: 'running', Ports: '' });
+    expect(inspect('web').Config).toMatchObject({ AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false });
 
     await until(() => isola('logs', 'web').stdout === 'one\nthree\n');
     const logs = isola('logs', 'web');

@@ -40,6 +40,8 @@ export interface CreateOptions extends MountFlags, LimitOptions, NetworkFlags {
   interactive?: boolean;
   tty?: boolean;
   consoleSize?: { height: number; width: number };
+  /** run -d: nothing is attached (inspect's Config.Attach* are false, as docker's). */
+  detach?: boolean;
   /** docker's --env-file: read before -e, which wins. */
   envFile?: string[];
   /** docker's --security-opt (security-opts.ts). */
@@ -109,6 +111,7 @@ export async function createFromImage(options: CreateOptions): Promise<Container
     workdir: options.workdir ?? (image.WorkingDir || '/'), user: `${user.uid}:${user.gid}`,
     hostname: options.hostname ?? id.slice(0, 12), autoRemove: options.autoRemove ?? false,
     ...(options.init ? { init: true } : {}), ...(options.interactive ? { interactive: true } : {}), ...(options.tty ? { tty: true } : {}),
+    ...(options.detach ? { detached: true } : {}),
   };
   const volumes = new VolumeStore(containers.root);
   const madeVolumes: string[] = [];

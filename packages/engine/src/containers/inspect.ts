@@ -49,7 +49,7 @@ export async function inspectContainers(refs: readonly string[], options: { root
       Config: {
         // As docker create and a foreground docker run set them (-i attaches stdin); isola does not
         // record -d, after which docker has all three false.
-        Hostname: config.hostname, User: config.user, AttachStdin: config.interactive ?? false, AttachStdout: true, AttachStderr: true,
+        Hostname: config.hostname, User: config.user, AttachStdin: !config.detached && (config.interactive ?? false), AttachStdout: !config.detached, AttachStderr: !config.detached,
         Tty: config.tty ?? false, OpenStdin: config.interactive ?? false, Env: config.env, Cmd: config.cmd, Image: config.image,
         WorkingDir: config.workdir, Entrypoint: config.entrypoint.length ? config.entrypoint : null,
       },

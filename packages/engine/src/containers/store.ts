@@ -39,6 +39,8 @@ export interface ContainerConfig {
   init?: boolean;
   interactive?: boolean;
   tty?: boolean;
+  /** Started with run -d: no stream was attached. */
+  detached?: boolean;
   /** -v, --mount and --tmpfs, as made (volumes/attach.ts). */
   mounts?: MountRecord[];
   /** --memory, --cpus... in docker's HostConfig units (limits/parse.ts). */

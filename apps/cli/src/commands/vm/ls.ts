@@ -6,6 +6,7 @@ export default class VmLs extends IsolaCommand {
   static override summary = 'List microVMs started with `isola vm run -d`';
   static override flags = {
     quiet: Flags.boolean({ char: 'q', description: 'only print VM ids' }),
+    all: Flags.boolean({ char: 'a', description: 'accepted for docker ps habits: stopped VMs are always listed' }),
     format: Flags.string({ description: '"table" (default) or "json" (one object per line: id, name, state, cpus, mem, kernel, created)' }),
   };
 
