@@ -1,14 +1,8 @@
 /* The guest kit's program: one source, a variant per -DGUEST_<NAME>. Every variant prints over the
  * 8250 at 0x3f8 and ends by writing a status to the debug-exit port 0x501 (42 means it passed).
  * Built freestanding with -mgeneral-regs-only: the only SSE is the instruction a variant tests. */
-typedef unsigned char u8;
-typedef unsigned short u16;
-typedef unsigned int u32;
-typedef unsigned long long u64;
+#include "kit.h"
 
-#define SERIAL 0x3f8
-#define DEBUG_EXIT 0x501
-#define PASS 42
 /* Where the spin variant counts, for the monitor to watch. */
 #define COUNTER ((volatile u64 *)0x7000)
 /* Exit round trips the bench variants make (bench/vmm). */
@@ -26,32 +20,6 @@ struct hvm_memmap_entry {
 	u32 type, reserved;
 };
 
-static inline void outb(u16 port, u8 value) { __asm__ volatile("outb %0, %1" : : "a"(value), "Nd"(port)); }
-static inline u8 inb(u16 port) {
-	u8 value;
-	__asm__ volatile("inb %1, %0" : "=a"(value) : "Nd"(port));
-	return value;
-}
-
-static void put(char c) {
-	while (!(inb(SERIAL + 5) & 0x20))
-		;
-	outb(SERIAL, (u8)c);
-}
-static void print(const char *s) {
-	while (*s) put(*s++);
-}
-static void print_hex(u64 v) {
-	print("0x");
-	for (int shift = 60; shift >= 0; shift -= 4) put("0123456789abcdef"[(v >> shift) & 0xf]);
-}
-static void print_dec(u64 v) {
-	char buf[24];
-	int n = 0;
-	do buf[n++] = (char)('0' + v % 10), v /= 10; while (v);
-	while (n) put(buf[--n]);
-}
-
 static void serial_init(void) {
 	outb(SERIAL + 1, 0x00); /* no interrupts */
 	outb(SERIAL + 3, 0x80); /* DLAB */
@@ -60,11 +28,6 @@ static void serial_init(void) {
 	outb(SERIAL + 3, 0x03); /* 8N1 */
 	outb(SERIAL + 2, 0xc7); /* FIFOs on and cleared */
 	outb(SERIAL + 4, 0x0b); /* DTR, RTS, OUT2 */
-}
-
-static void finish(u8 status) {
-	outb(DEBUG_EXIT, status);
-	for (;;) __asm__ volatile("hlt");
 }
 
 #if defined(GUEST_VIRTIO) || defined(GUEST_VBLKBENCH)
