@@ -30,17 +30,17 @@ const BASE16: usize = memory.data<u8>([3, 3, 5, 5, 6, 7, 5, 3]);
 const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
 
 // @ts-ignore: decorator
-@inline function entryInfo(index: u32): u64 {
+@inline export function entryInfo(index: u32): u64 {
   return load<u64>(T.ENTRIES + (<usize>index << 4), 8);
 }
 
 // @ts-ignore: decorator
-@inline function entryOperands(index: u32): u64 {
+@inline export function entryOperands(index: u32): u64 {
   return load<u64>(T.ENTRIES + (<usize>index << 4));
 }
 
 // @ts-ignore: decorator
-@inline function flag(info: u64, bit: u64): bool {
+@inline export function flag(info: u64, bit: u64): bool {
   return ((info >> bit) & 1) != 0;
 }
 

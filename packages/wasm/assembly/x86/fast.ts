@@ -10,22 +10,7 @@
 import * as T from './tables';
 import * as R from './registers';
 import * as O from './record';
-import { fixedRegister, otherSizeBytes, registerSize } from './decoder';
-
-// @ts-ignore: decorator
-@inline function entryInfo(index: u32): u64 {
-  return load<u64>(T.ENTRIES + (<usize>index << 4), 8);
-}
-
-// @ts-ignore: decorator
-@inline function entryOperands(index: u32): u64 {
-  return load<u64>(T.ENTRIES + (<usize>index << 4));
-}
-
-// @ts-ignore: decorator
-@inline function flag(info: u64, bit: u64): bool {
-  return ((info >> bit) & 1) != 0;
-}
+import { entryInfo, entryOperands, fixedRegister, flag, otherSizeBytes, registerSize } from './decoder';
 
 // @ts-ignore: decorator
 @inline function sizeOf(s: u32, osz: u32, vW: u32): u32 {
