@@ -153,12 +153,13 @@ export class Vm {
       await pumped;
     };
     this.#devices?.start();
+    const mmapSize = this.#kvm.getVcpuMmapSize();
     const started = await Promise.allSettled(
       this.#vcpus.map((vcpu, i) =>
         this.#pending[i]!.start({
           vcpu,
           vmFd: this.#vm.fd,
-          mmapSize: this.#kvm.getVcpuMmapSize(),
+          mmapSize,
           memory: this.#memory.describe(),
           platform: { debugExit: this.#options.debugExit ?? true, virtio: this.#devices?.slots, serial: this.#serial },
           console: this.#console.buffer,

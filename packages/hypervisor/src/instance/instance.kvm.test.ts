@@ -10,7 +10,8 @@ import { buildGuests, PASS_STATUS } from '../../../../tools/guest-kit/build.mjs'
 import { buildMoreGuests } from '../../../../tools/guest-kit/build-more.mjs';
 import { itNeeds } from '../../../../test/support/requirements.js';
 import { listVms, vmTable } from './list.js';
-import { monitorAlive, observeVm, procStartTime } from './observe.js';
+import { procStartTime } from '@isola/sys';
+import { monitorAlive, observeVm } from './observe.js';
 import { removeVm } from './remove.js';
 import { startDetachedVm } from './start.js';
 import { stopVm } from './stop.js';

@@ -11,8 +11,8 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { IsolaError } from '@isola/errors';
 import { createVm, type VmExit } from '../vm.js';
-import { procStartTime } from './observe.js';
-import { bootId, type VmRecord, VmStore } from './store.js';
+import { bootId, procStartTime } from '@isola/sys';
+import { type VmRecord, VmStore } from './store.js';
 
 const READY_FD = 3;
 

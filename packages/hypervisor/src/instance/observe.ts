@@ -1,7 +1,8 @@
 // What a detached VM is doing now, from its record and the live system. A VM runs inside its monitor
 // process, so it is running exactly while that process (same pid, same start time, same boot) lives:
 // a record that says running after the process died is reported stopped, never running.
-import { bootId, type VmConfig, type VmRecord, type VmStore } from './store.js';
+import { bootId, isAlive } from '@isola/sys';
+import type { VmConfig, VmRecord, VmStore } from './store.js';
 
 export type VmStatus = 'starting' | 'running' | 'stopped';
 
@@ -11,12 +12,8 @@ export interface ObservedVm {
   record: VmRecord | undefined;
 }
 
-import { procStartTime } from '@isola/sys';
-
-export { procStartTime };
-
 export function monitorAlive(record: VmRecord): boolean {
-  return record.pid > 0 && record.bootId === bootId() && procStartTime(record.pid) === record.startTime;
+  return record.bootId === bootId() && isAlive(record.pid, record.startTime);
 }
 
 export function observeVm(store: VmStore, id: string): ObservedVm {

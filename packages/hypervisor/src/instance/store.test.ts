@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { vmTable } from './list.js';
-import { observeVm, procStartTime } from './observe.js';
-import { bootId, VmStore } from './store.js';
+import { bootId, procStartTime } from '@isola/sys';
+import { observeVm } from './observe.js';
+import { VmStore } from './store.js';
 
 const root = mkdtempSync(join(tmpdir(), 'isola-vmstore-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

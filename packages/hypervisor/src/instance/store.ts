@@ -13,7 +13,6 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hypervisorError } from '../errors.js';
 import type { DiskOptions } from '../devices/virtio-blk/disk-spec.js';
-import { bootId } from '@isola/sys';
 
 export interface VmConfig {
   id: string;
@@ -55,8 +54,6 @@ export function defaultRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (process.getuid?.() === 0) return '/var/lib/isola';
   return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'isola');
 }
-
-export { bootId };
 
 export class VmStore {
   readonly root: string;
