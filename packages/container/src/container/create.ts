@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { IsolaError } from '@isola/errors';
-import { READY, abi, close, getrlimit, kill, open, pipe2, setns, spawnChild, steps as s, unixConnect, waitid, write, type SpawnedChild, type Step } from '@isola/sys';
+import { READY, abi, close, getrlimit, kill, open, pipe2, setns, spawnChild, steps as s, unixConnect, waitid, write, procStat, type SpawnedChild, type Step } from '@isola/sys';
 import { createCgroup, readCgroupHost } from '../cgroups/index.js';
 import { consoleSteps } from '../process/console.js';
 import { planProcess } from '../process/plan.js';
@@ -11,7 +11,6 @@ import { checkPreservedFds } from '../process/preserve-fds.js';
 import { planRootfs, prepareRootfs } from '../rootfs/plan.js';
 import { parseSpec } from '../spec/validate.js';
 import type { IdMapping, LinuxResources, Spec, State } from '../spec/types.js';
-import { procStat } from '@isola/sys';
 import { type ContainerRecord, StateStore } from '../state/store.js';
 import { runHooks } from './hooks.js';
 import { deviceRules } from './devices.js';

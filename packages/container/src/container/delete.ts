@@ -2,9 +2,8 @@
 // Its mounts live in its own mount namespace and vanish with its last process.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IsolaError } from '@isola/errors';
-import { abi, waitid } from '@isola/sys';
+import { abi, isAlive, waitid } from '@isola/sys';
 import { createCgroup } from '../cgroups/index.js';
-import { isAlive } from '@isola/sys';
 import { StateStore } from '../state/store.js';
 import { stateOf } from './create.js';
 import { runHooks } from './hooks.js';

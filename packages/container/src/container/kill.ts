@@ -1,8 +1,7 @@
 // `kill`: signal a container's init (or, with all, every process in its cgroup).
 import { IsolaError } from '@isola/errors';
-import { close, pidfdOpen, pidfdSendSignal } from '@isola/sys';
+import { close, pidfdOpen, pidfdSendSignal, procStat } from '@isola/sys';
 import { createCgroup } from '../cgroups/index.js';
-import { procStat } from '@isola/sys';
 import { StateStore } from '../state/store.js';
 import { parseSignal } from './signal.js';
 import { statusOf } from './status.js';

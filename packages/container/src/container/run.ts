@@ -1,10 +1,9 @@
 // `run`: create and start in one go; in the foreground, wait for the exit and delete the container.
-import { SpawnError } from '@isola/sys';
+import { SpawnError, isAlive } from '@isola/sys';
 import { type CreateOptions, createContainer } from './create.js';
 import { deleteContainer } from './delete.js';
 import { startContainer } from './start.js';
 import { waitForExit } from './wait.js';
-import { isAlive } from '@isola/sys';
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;

@@ -1,8 +1,7 @@
 // Waiting for a container's init to exit: when it is our child (library use, `run`), woken by its exit
 // (whenExited) and reaped with waitid; else polling /proc (the exit status then belongs to its parent).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { abi, waitid, whenExited, type ChildState } from '@isola/sys';
-import { isAlive } from '@isola/sys';
+import { abi, isAlive, waitid, whenExited, type ChildState } from '@isola/sys';
 
 /** Exit status as a shell reports it: the code, or 128 + the signal. */
 export function exitCode(state: ChildState): number {

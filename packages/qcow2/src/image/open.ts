@@ -69,13 +69,18 @@ async function openInChain(path: string, readOnly: boolean, format: ImageFormat 
   );
 }
 
+/** "nbd:", "json:{...}", "https://": a qemu protocol, which a plain file reader cannot follow. */
+function usesProtocol(name: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:/i.test(name);
+}
+
 /**
  * The external data file, opened read-only. qemu (7.2) opens a relative name against its working
  * directory, unlike a backing file name; we do the same, and fall back to the image's directory, where
  * the data file is when image and data file were moved together.
  */
 async function openDataFile(imagePath: string, name: string, direct: boolean): Promise<ImageFile> {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(name) && !name.startsWith('/')) {
+  if (usesProtocol(name)) {
     throw imageError('EQCOW2_DATA_FILE', imagePath, `data file "${name}" uses a protocol; only local files are supported`, { dataFile: name });
   }
   const candidates = isAbsolute(name) ? [name] : [resolve(name), join(dirname(imagePath), name)];
@@ -97,8 +102,7 @@ async function detectFormat(file: ImageFile): Promise<ImageFormat> {
 }
 
 async function openBacking(imagePath: string, name: string, format: string | undefined, chain: string[], direct: boolean): Promise<Image> {
-  // "nbd:", "json:{...}", "https://": qemu protocols, which a plain file reader cannot follow.
-  if (/^[a-z][a-z0-9+.-]*:/i.test(name) && !name.startsWith('/')) {
+  if (usesProtocol(name)) {
     throw imageError('EQCOW2_BACKING_UNSUPPORTED', imagePath, `backing file "${name}" uses a protocol; only local files are supported`, {
       backingFile: name,
     });
