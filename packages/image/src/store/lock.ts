@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { procStat } from '@isola/sys';
+import { procStartTime } from '@isola/sys';
 import { ImageError, describeFsError, errnoCode } from '../errors.js';
 
 export interface LockOptions {
@@ -18,10 +18,10 @@ export interface LockOptions {
   timeoutMs?: number;
 }
 
-/** Field 22 of /proc/<pid>/stat: the process start time in clock ticks, or undefined if it is gone. */
+/** Field 22 of /proc/<pid>/stat: the process start time in clock ticks, or undefined if it is gone or a zombie. */
 function startTime(pid: number): string | undefined {
-  const stat = procStat(pid);
-  return stat === null ? undefined : String(stat.startTime);
+  // A zombie holds nothing: its owner has exited, only its parent has not reaped it.
+  return procStartTime(pid)?.toString();
 }
 
 export function ownerToken(pid = process.pid): string {
