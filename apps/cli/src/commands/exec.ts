@@ -1,18 +1,6 @@
 import { Args, Flags } from '@oclif/core';
+import { splitAtPositional } from '../argv.js';
 import { IsolaCommand } from '../base.js';
-
-const VALUE_FLAGS = new Set(['-e', '--env', '-w', '--workdir', '-u', '--user']);
-
-/** As for run: flags end at the container's name; what follows is the command, whatever its dashes. */
-function splitAtContainer(argv: readonly string[]): [flags: string[], rest: string[]] {
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i]!;
-    if (token === '--') return [argv.slice(0, i), argv.slice(i + 1)];
-    if (!token.startsWith('-')) return [argv.slice(0, i), argv.slice(i)];
-    if (VALUE_FLAGS.has(token)) i++;
-  }
-  return [[...argv], []];
-}
 
 export default class Exec extends IsolaCommand {
   static override summary = 'Run a command in a running container';
@@ -35,7 +23,7 @@ export default class Exec extends IsolaCommand {
   };
 
   async run(): Promise<void> {
-    const [flagArgv, rest] = splitAtContainer(this.argv);
+    const [flagArgv, rest] = splitAtPositional(this.argv, Exec.flags);
     const { flags } = await this.parse(Exec, [...flagArgv, ...rest.slice(0, 2)]);
     const [container, ...command] = rest;
     const { execInContainer } = await import('@isola/engine');

@@ -1,20 +1,9 @@
 import { Args, Flags } from '@oclif/core';
+import { splitAtPositional } from '../argv.js';
 import { IsolaCommand } from '../base.js';
 
-const VALUE_FLAGS = new Set(['-e', '--env', '-w', '--workdir', '-u', '--user', '--name', '--hostname', '-h', '--network', '--cap-add', '--cap-drop', '--entrypoint',
-  '-v', '--volume', '--mount', '--tmpfs', '-m', '--memory', '--memory-swap', '--cpus', '-c', '--cpu-shares', '--pids-limit',
-  '-p', '--publish', '--network-alias', '--pull', '--env-file', '--security-opt']);
-
 /** Docker's rule: flags end at the image name; what follows is the command, whatever its dashes. */
-export function splitAtImage(argv: readonly string[]): [flags: string[], rest: string[]] {
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i]!;
-    if (token === '--') return [argv.slice(0, i), argv.slice(i + 1)];
-    if (!token.startsWith('-')) return [argv.slice(0, i), argv.slice(i)];
-    if (VALUE_FLAGS.has(token)) i++;
-  }
-  return [[...argv], []];
-}
+export const splitAtImage = (argv: readonly string[]) => splitAtPositional(argv, Run.flags);
 
 /** The flags `run` and `create` share: what the container is. */
 export const CONTAINER_FLAGS = {

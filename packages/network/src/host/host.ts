@@ -15,16 +15,11 @@ export class NetworkHost {
 
   /** Runs `fn` with a route socket of the host namespace. */
   route<T>(fn: (rt: RtNetlink) => T): T {
-    const rt = withNetns(this.netns, () => RtNetlink.open());
-    try {
-      return fn(rt);
-    } finally {
-      rt.close();
-    }
+    return NetworkHost.routeIn(this.netns, fn);
   }
 
-  /** Runs `fn` with a route socket of the namespace at `path` (a container's). */
-  static routeIn<T>(path: string, fn: (rt: RtNetlink) => T): T {
+  /** Runs `fn` with a route socket of the namespace at `path` (a container's; undefined: this process's own). */
+  static routeIn<T>(path: string | undefined, fn: (rt: RtNetlink) => T): T {
     const rt = withNetns(path, () => RtNetlink.open());
     try {
       return fn(rt);
