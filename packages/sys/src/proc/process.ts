@@ -33,11 +33,16 @@ export function isAlive(pid: number, startTime: number): boolean {
   return pid > 0 && procStartTime(pid) === startTime;
 }
 
-/** This boot's id: state recorded under another boot names processes that no longer exist. */
+let thisBoot: string | undefined;
+
+/** This boot's id: state recorded under another boot names processes that no longer exist. Read once. */
 export function bootId(): string {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return 'unknown';
+  if (thisBoot === undefined) {
+    try {
+      thisBoot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      thisBoot = 'unknown';
+    }
   }
+  return thisBoot;
 }
