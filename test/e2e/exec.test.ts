@@ -147,7 +147,10 @@ describe('-i and -t', () => {
   }, 180_000);
 });
 
-/** The pids of `pid`'s descendants whose command line contains `text`. */
+/**
+ * The pids of `pid`'s outermost descendants whose command line contains `text`. A match's own children are not
+ * searched: a child the CLI has forked but not yet exec'd still shows the CLI's command line.
+ */
 function descendants(pid: number, text: string): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
@@ -163,7 +166,10 @@ function descendants(pid: number, text: string): number[] {
   const walk = (p: number) => {
     for (const c of children.get(p) ?? []) {
       try {
-        if (readFileSync(`/proc/${c}/cmdline`, 'utf8').includes(text)) found.push(c);
+        if (readFileSync(`/proc/${c}/cmdline`, 'utf8').includes(text)) {
+          found.push(c);
+          continue;
+        }
       } catch {
         // gone
       }
