@@ -16,7 +16,8 @@ const TABLES = `${packageDir}assembly/x86/tables.ts`;
 const MNEMONICS = `${packageDir}src/x86/mnemonics.ts`;
 
 // Root maps, 256 entries each, in this order.
-export const MAPS = ['one', '0f', '0f38', '0f3a', 'v0f', 'v0f38', 'v0f3a', 'e0f', 'e0f38', 'e0f3a', '3dnow'];
+// e5 and e6 are the EVEX maps 5 and 6 (AVX512-FP16), which have no legacy or VEX counterpart.
+export const MAPS = ['one', '0f', '0f38', '0f3a', 'v0f', 'v0f38', 'v0f3a', 'e0f', 'e0f38', 'e0f3a', '3dnow', 'e5', 'e6'];
 
 // Operand methods (bits 0-4 of an operand word), sizes (bits 5-9) and fixed registers (bits 10-15).
 export const METHODS = ['none', 'E', 'G', 'M', 'R', 'I', 'Is', 'J', 'O', 'A', 'S', 'C', 'D', 'P', 'Q', 'N', 'V', 'W', 'U', 'H', 'B', 'Z', 'X', 'Y', 'XL', 'T', 'L', 'fix', 'XD', 'K', 'KR', 'KH'];
@@ -32,8 +33,12 @@ const KIND = { invalid: 0, leaf: 1, ...Object.fromEntries(Object.keys(SELECTORS)
 // that writes an opmask register, where zeroing is invalid. tuple1 (bits 34-35): the disp8*N of a vector
 // memory operand accessed one element at a time (compress/expand, the SDM's Tuple1 Scalar): N is 1 (t1b),
 // 2 (t1w) or the EVEX.W element size, 4 or 8 (t1s), not the operand's size. bcst16: bcst with a 16-bit
-// element (AVX512-FP16), where EVEX.W would otherwise pick 32 or 64 bits.
-export const FLAGS = { modrm: 20, d64: 21, f64: 22, lock: 23, access: 24, reg: 26, asz: 27, usesVvvv: 28, nomask: 29, memDest: 30, bcst: 31, er: 32, kDest: 33, tuple1: 34, bcst16: 36 };
+// element (AVX512-FP16), where EVEX.W would otherwise pick 32 or 64 bits. unique: the destination register
+// must differ from the source registers (the FP16 complex multiplies), else #UD. imm4: a fifth operand,
+// imm8[3:0], after the register in imm8[7:4] (VPERMIL2PS/PD). evexVsib: an EVEX gather, scatter or
+// gather/scatter prefetch, which needs an opmask and takes no zeroing, and whose EVEX.V' extends the index.
+// sae: er that only suppresses exceptions, without a rounding mode (the table's `sae` sets both).
+export const FLAGS = { modrm: 20, d64: 21, f64: 22, lock: 23, access: 24, reg: 26, asz: 27, usesVvvv: 28, nomask: 29, memDest: 30, bcst: 31, er: 32, kDest: 33, tuple1: 34, bcst16: 36, unique: 37, imm4: 38, evexVsib: 39, sae: 40 };
 const TUPLE1 = { t1b: 1, t1w: 2, t1s: 3 };
 const ACCESS = { na: 0, rd: 1, wr: 2, rw: 3 };
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
@@ -44,8 +49,10 @@ function fail(line, message) {
   throw new Error(`${SOURCE}:${line.no}: ${message}: ${line.text}`);
 }
 
-/** "0F3A0F" → { map: '0f3a', opcode: 0x0f }; "0F40-4F" → a range. */
+/** "0F3A0F" → { map: '0f3a', opcode: 0x0f }; "0F40-4F" → a range; "EMAP5.58" → { map: 'e5', opcode: 0x58 }. */
 function parseOpcode(line, token) {
+  const fp16 = /^EMAP([56])\.([0-9A-F]{2})(?:-([0-9A-F]{2}))?$/.exec(token);
+  if (fp16) return { map: `e${fp16[1]}`, from: parseInt(fp16[2], 16), to: parseInt(fp16[3] ?? fp16[2], 16) };
   const m = /^(V|E)?(0F0F|0F38|0F3A|0F)?([0-9A-F]{2})(?:-([0-9A-F]{2}))?$/.exec(token);
   if (!m) fail(line, `bad opcode ${token}`);
   const [, enc, esc, first, last] = m;
@@ -74,10 +81,11 @@ function range(a, b) {
   return Array.from({ length: b - a + 1 }, (_, i) => a + i);
 }
 
-// VSIB memory operands (gathers): "Md:vx" has a vector index sized by VEX.L, "Mq:xmm" an xmm index;
+// VSIB memory operands (gathers): "Md:vx" has a vector index of the vector length, "Md:hx" one of half
+// of it (xmm, or ymm at 512 bits: EVEX qword elements with dword indexes), "Mq:xmm" an xmm index;
 // "M:sib" (AMX tile loads and stores) needs a SIB byte but indexes with a general register.
 // AMX tile registers are the opmask methods with a bank bit: "K:tmm", "KR:tmm", "KH:tmm".
-const VSIB = { vx: 3 << 10, xmm: 1 << 10, sib: 2 << 10 };
+const VSIB = { vx: 3 << 10, xmm: 1 << 10, sib: 2 << 10, hx: 5 << 10 };
 const TILE = 1 << 10;
 
 /** One operand token ("Ev", "rAX", "Wss", "Mfxsave", "Md:vx") → its 16-bit word. */
@@ -144,7 +152,7 @@ function parseLine(line) {
 }
 
 function isFlag(token) {
-  return ['lock', 'd64', 'f64', 'rd', 'wr', 'rw', 'na', 'asz', 'reg', 'v', 'vh', 'vd', 'l0', 'vw0', 'vw1', 'nomask', 'bcst', 'bcst16', 'er', 't1b', 't1w', 't1s'].includes(token);
+  return ['lock', 'd64', 'f64', 'rd', 'wr', 'rw', 'na', 'asz', 'reg', 'v', 'vh', 'vd', 'l0', 'vw0', 'vw1', 'nomask', 'bcst', 'bcst16', 'er', 't1b', 't1w', 't1s', 'unique', 'imm4', 'sae'].includes(token);
 }
 
 // sse NAME: ps/pd/ss/sd on np/66/F3/F2; ssep: ps/pd; mmx: Pq,Qq on np and Vx,Wx on 66; sse2: 66 only.
@@ -257,7 +265,11 @@ function leaf(r, mnemonic) {
     nomask: f.includes('nomask'),
     bcst: f.includes('bcst') || f.includes('bcst16'),
     bcst16: f.includes('bcst16'),
-    er: f.includes('er'),
+    unique: f.includes('unique'),
+    imm4: f.includes('imm4'),
+    evexVsib: r.map.startsWith('e') && r.operands.some((w) => methodOf(w) === 'M' && ((w >> 10) & 1) !== 0),
+    er: f.includes('er') || f.includes('sae'),
+    sae: f.includes('sae'),
     tuple1: TUPLE1[f.find((t) => t in TUPLE1)] ?? 0,
     kDest: r.map.startsWith('e') && r.operands.length > 0 && methodOf(r.operands[0]) === 'K',
     memDest: r.map.startsWith('e') && memoryIndex === 0 && ACCESS[access] !== ACCESS.rd,
@@ -275,7 +287,7 @@ function needsModrm(node) {
 function infoWord(node, modrm) {
   let info = BigInt(node.kind === 'leaf' ? node.mnemonic : (node.link ?? 0)) | (BigInt(KIND[node.kind]) << 16n);
   if (modrm) info |= 1n << BigInt(FLAGS.modrm);
-  for (const flag of ['d64', 'f64', 'lock', 'reg', 'asz', 'usesVvvv', 'nomask', 'memDest', 'bcst', 'er', 'kDest', 'bcst16']) if (node[flag]) info |= 1n << BigInt(FLAGS[flag]);
+  for (const flag of ['d64', 'f64', 'lock', 'reg', 'asz', 'usesVvvv', 'nomask', 'memDest', 'bcst', 'er', 'kDest', 'bcst16', 'unique', 'imm4', 'evexVsib', 'sae']) if (node[flag]) info |= 1n << BigInt(FLAGS[flag]);
   if (node.kind === 'leaf') info |= BigInt(node.access) << BigInt(FLAGS.access);
   if (node.tuple1) info |= BigInt(node.tuple1) << BigInt(FLAGS.tuple1);
   return info;

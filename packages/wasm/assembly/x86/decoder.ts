@@ -90,6 +90,7 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
   let vW: u32 = rex >> 3 & 1, vR: u32 = rex >> 2 & 1, vX: u32 = rex >> 1 & 1, vB: u32 = rex & 1;
   let vR2: u32 = 0, vV2: u32 = 0, vvvv: u32 = 0, vL: u32 = 0, vpp: u32 = 0;
   let evexA: u32 = 0, evexZ: u32 = 0, evexB: u32 = 0;
+  let evexRounding: u32 = 0; // O.EV_SAE, or O.EV_ROUNDING and the mode
   if (b == 0x0f) {
     b = <u32>load<u8>(p++);
     if (b == 0x38) {
@@ -125,7 +126,7 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
       }
       m = p0 & 7;
       if ((p0 & 8) != 0 || (p1 & 4) == 0) m = 0;
-      map = m >= 1 && m <= 3 ? T.MAP_E0F - 1 + m : 0;
+      map = m >= 1 && m <= 3 ? T.MAP_E0F - 1 + m : m == 5 ? T.MAP_E5 : m == 6 ? T.MAP_E6 : 0; // 5, 6: AVX512-FP16
     } else {
       vex = 1;
       const b1 = <u32>load<u8>(p++);
@@ -251,14 +252,27 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
   if (kind == T.K_INVALID) return finish(start, end, p, out, O.ST_INVALID);
   const mod3 = (modrm >> 6) == 3 || flag(info, T.FLAG_REG);
   if (lock && !(flag(info, T.FLAG_LOCK) && !mod3)) return finish(start, end, p, out, O.ST_INVALID);
-  if (vex != 0 && !flag(info, T.FLAG_USESVVVV) && (vvvv | vV2) != 0) return finish(start, end, p, out, O.ST_INVALID);
+  // Unused vvvv must be 1111 (and EVEX.V' 1, but an EVEX VSIB form takes V' for its index).
+  if (vex != 0 && !flag(info, T.FLAG_USESVVVV) && (vvvv | (flag(info, T.FLAG_EVEXVSIB) ? 0 : vV2)) != 0) return finish(start, end, p, out, O.ST_INVALID);
   if (vex == 2) {
     // EVEX: zeroing needs an opmask; forms without opmasking, zeroing of a memory or opmask destination,
     // and EVEX.b where the form neither broadcasts (memory) nor rounds (register) are #UD.
     if ((evexZ != 0 && evexA == 0) || (flag(info, T.FLAG_NOMASK) && (evexA | evexZ) != 0) || (evexZ != 0 && ((!mod3 && flag(info, T.FLAG_MEMDEST)) || flag(info, T.FLAG_KDEST)))) return finish(start, end, p, out, O.ST_INVALID);
     if (evexB != 0 && !flag(info, mod3 ? T.FLAG_ER : T.FLAG_BCST)) return finish(start, end, p, out, O.ST_INVALID);
+    // Gathers, scatters and their prefetches run under an opmask, which they clear as they go.
+    if (flag(info, T.FLAG_EVEXVSIB) && (evexA == 0 || evexZ != 0)) return finish(start, end, p, out, O.ST_INVALID);
+    // L'L = 3 is reserved, unless EVEX.b on a register form makes it a rounding mode.
+    if (vL == 3 && (evexB == 0 || !mod3)) return finish(start, end, p, out, O.ST_INVALID);
+    // The FP16 complex multiplies accumulate into the destination: it must not be a source.
+    if (flag(info, T.FLAG_UNIQUE)) {
+      const dest = ((modrm >> 3) & 7) | (vR << 3) | (vR2 << 4);
+      if (dest == (vvvv | (vV2 << 4)) || (mod3 && dest == ((modrm & 7) | (vB << 3) | (vX << 4)))) return finish(start, end, p, out, O.ST_INVALID);
+    }
     // Static rounding takes L'L for the rounding mode: the vector length is 512 bits.
-    if (evexB != 0 && mod3) vL = 2;
+    if (evexB != 0 && mod3) {
+      evexRounding = flag(info, T.FLAG_SAE) ? O.EV_SAE : O.EV_ROUNDING | (vL << O.EV_ROUNDING_SHIFT);
+      vL = 2;
+    }
   }
   const osz = operandSize(mode, vex, vW, opsize16, flag(info, T.FLAG_D64), flag(info, T.FLAG_F64));
 
@@ -284,7 +298,11 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
     switch (method) {
       case T.M_E: case T.M_W: case T.M_Q: {
         if (!mod3) {
-          size = evexB != 0 && vex == 2 ? (flag(info, T.FLAG_BCST16) ? 2 : vW != 0 ? 8 : 4) : sizeBytes(s, osz, mode, vW, vL);
+          if (evexB != 0 && vex == 2) {
+            // A broadcast reads one element; the formatter shows how many copies fill the operand.
+            size = flag(info, T.FLAG_BCST16) ? 2 : vW != 0 ? 8 : 4;
+            store<u8>(out, <u8>(sizeBytes(s, osz, mode, vW, vL) / size), O.O_BROADCAST_COUNT);
+          } else size = sizeBytes(s, osz, mode, vW, vL);
           memoryOperand(out, i, size, segment, memBase, memIndex, memScale, vex == 2 && dispIs8 ? memDisp * <i64>disp8Scale(info, size, vW) : memDisp);
           memory = true;
         } else if (method == T.M_E) register = R.gpr(registerBytes(s, osz, mode, vW, vL), rm, hasRex);
@@ -296,10 +314,15 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
         if (mod3) return finish(start, end, p, out, O.ST_INVALID);
         if ((w >> 10) != 0 && sibIndex == 0xff) return finish(start, end, p, out, O.ST_INVALID); // no SIB
         if (((w >> 10) & 1) != 0) {
-          // VSIB: the index is a vector register (xmm4 too), and the destination, index and mask
-          // registers must all differ.
-          if ((reg == (vvvv | (vV2 << 4))) || sibIndex == reg || sibIndex == (vvvv | (vV2 << 4))) return finish(start, end, p, out, O.ST_INVALID);
-          memIndex = ((w >> 11) != 0 && vL != 0 ? R.R_YMM0 : R.R_XMM0) + sibIndex;
+          // VSIB: the index is a vector register (xmm4 too, and with EVEX.V' up to 31). A gather's
+          // destination must differ from the index and, under VEX, both from the mask in vvvv.
+          const index = sibIndex | (vV2 << 4);
+          if (vex == 2) {
+            if (i != 0 && (reg | (vR2 << 4)) == index) return finish(start, end, p, out, O.ST_INVALID);
+          } else if ((reg == vvvv) || sibIndex == reg || sibIndex == vvvv) return finish(start, end, p, out, O.ST_INVALID);
+          // The index has the vector length (bit 11) or half of it (bit 12), else it is an xmm.
+          const bank = ((w >> 11) & 1) != 0 ? (vL == 0 ? R.R_XMM0 : vL == 1 ? R.R_YMM0 : R.R_ZMM0) : ((w >> 12) & 1) != 0 && vL == 2 ? R.R_YMM0 : R.R_XMM0;
+          memIndex = bank + index;
         }
         if (s == T.S_P) form |= O.FM_FAR;
         size = sizeBytes(s, osz, mode, vW, vL);
@@ -338,8 +361,15 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
         break;
       }
       case T.M_L: {
-        const n = <u32>load<u8>(p++) >> 4;
+        const imm = <u32>load<u8>(p++);
+        const n = imm >> 4;
         register = vectorBank(s, vL) + (mode == 64 ? n : n & 7);
+        if (flag(info, T.FLAG_IMM4)) {
+          // VPERMIL2PS/PD: imm8[3:0] is a fifth operand, in the record's immediate.
+          store<u8>(out, <u8>O.OK_IMMEDIATE, O.O_KIND4);
+          store<u64>(out, <u64>(imm & 15), O.O_IMMEDIATE);
+          count++;
+        }
         break;
       }
       case T.M_I: case T.M_IS: {
@@ -400,10 +430,11 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
       }
       case T.M_K: case T.M_KH: {
         // Opmask registers, or (with the bank bit) AMX tiles, which must all differ.
+        // There are eight of each: an extension bit (VEX/EVEX.R, R', the top of vvvv, V') is invalid.
         const tile = (w >> 10) != 0;
-        const n = method == T.M_K ? reg : vvvv;
+        const n = method == T.M_K ? reg | (vR2 << 4) : vvvv | (vV2 << 4);
         const three = flag(info, T.FLAG_USESVVVV); // tdp*: destination, r/m and vvvv tiles
-        if (tile && (n > 7 || (three && (n == rm || (method == T.M_K && n == vvvv))))) return finish(start, end, p, out, O.ST_INVALID);
+        if (n > 7 || (tile && three && (n == rm || (method == T.M_K && n == vvvv)))) return finish(start, end, p, out, O.ST_INVALID);
         register = (tile ? R.R_TMM0 : R.R_K0) + (n & 7);
         break;
       }
@@ -452,7 +483,7 @@ const INDEX16: usize = memory.data<u8>([6, 7, 6, 7, 8, 8, 8, 8]);
   if (memory) flags |= <u32>(info >> T.FLAG_ACCESS) & 3;
   if (vex == 2) {
     store<u8>(out, <u8>(evexA == 0 ? 0 : R.R_K0 + evexA), O.O_MASK);
-    store<u8>(out, <u8>(evexZ | (evexB != 0 && !mod3 ? O.EV_BROADCAST : 0)), O.O_EVEX);
+    store<u8>(out, <u8>(evexZ | (evexB != 0 && !mod3 ? O.EV_BROADCAST : 0) | evexRounding), O.O_EVEX);
   }
   if (lock) flags |= O.FL_LOCK;
   if (vex == 0 && rep == 2 && !mandatory) flags |= O.FL_REP;

@@ -394,7 +394,7 @@ function operandValue(i: u32, la: u64, size: u32): u64 {
 }
 
 function memoryIndex(): i32 {
-  const n = <u32>load<u8>(rec, O.O_OPERAND_COUNT);
+  const n = min(<u32>load<u8>(rec, O.O_OPERAND_COUNT), 4); // a fifth operand is never memory
   for (let i: u32 = 0; i < n; i++) if (kind(i) == O.OK_MEMORY) return i;
   return -1;
 }

@@ -23,6 +23,8 @@ export const O_IMMEDIATE: u32 = 32; // u64; a near branch's target, sign-extende
 export const O_IMMEDIATE2: u32 = 40; // u16; ENTER's nesting level, a far pointer's selector
 export const O_PREFIXES: u32 = 42; // u8: bits 0-2 the segment prefix (1-6: ES..GS, 0: none), PF_*
 export const O_FORM: u32 = 43; // u8, FM_*: what the formatter tells apart that the operands do not
+export const O_KIND4: u32 = 44; // u8, OK_* of a fifth operand (VPERMIL2's imm4, an immediate in O_IMMEDIATE)
+export const O_BROADCAST_COUNT: u32 = 45; // u8, with EV_BROADCAST: the elements the broadcast fills ({1toN})
 
 export const ST_OK: u32 = 0;
 export const ST_INVALID: u32 = 1;
@@ -48,6 +50,9 @@ export const FM_STI1: u32 = 16; // operand 1 is
 
 export const EV_ZEROING: u32 = 1;
 export const EV_BROADCAST: u32 = 2;
+export const EV_SAE: u32 = 4; // EVEX.b on a register form that only suppresses exceptions
+export const EV_ROUNDING: u32 = 8; // static rounding (with SAE), the mode in bits 4-5: rn, rd, ru, rz
+export const EV_ROUNDING_SHIFT: u32 = 4;
 
 export const OK_NONE: u32 = 0;
 export const OK_REGISTER: u32 = 1;

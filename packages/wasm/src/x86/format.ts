@@ -207,7 +207,16 @@ function operandText(d: DecodedInstruction, op: Operand, i: number): string {
       break;
   }
   if (i === 0 && d.mask) text += `{${d.mask.register}}${d.mask.zeroing ? '{z}' : ''}`;
+  if (i === 0 && d.sae) text += '{sae}';
+  if (i === 0 && d.rounding && !ignoresRounding(d)) text += `{${d.rounding === 'rn' ? 'rne' : d.rounding}-sae}`;
   return text;
+}
+
+/** Conversions that are exact, where the encoding may name a rounding mode but nothing rounds (iced shows none). */
+function ignoresRounding(d: DecodedInstruction): boolean {
+  if (d.mnemonic === 'vcvtdq2pd' || d.mnemonic === 'vcvtudq2pd') return true;
+  const source = d.operands[2];
+  return (d.mnemonic === 'vcvtsi2sd' || d.mnemonic === 'vcvtusi2sd') && source?.kind === 'register' && /^(e[a-z]{2}|r\d+d)$/.test(source.register);
 }
 
 function immediateValue(d: DecodedInstruction, value: bigint): bigint {
@@ -259,7 +268,7 @@ function memoryText(d: DecodedInstruction, m: MemoryOperand): string {
     else if (m.displacement < 0n) inside += `-${hex(-m.displacement)}`;
     else if (m.displacement > 0n) inside += `+${hex(m.displacement)}`;
   }
-  const broadcast = d.broadcast ? `{1to${vectorBytes(d) / m.size}}` : '';
+  const broadcast = d.broadcast ? `{1to${d.broadcastCount}}` : '';
   return `${far}${size}${segmentText(d, m)}[${inside}]${broadcast}`;
 }
 
@@ -275,16 +284,6 @@ function segmentText(d: DecodedInstruction, m: MemoryOperand): string {
   if (isDestination) return prefix === 'ds' ? '' : 'es:';
   const usual = m.base !== null && /^[re]?(sp|bp)$/.test(m.base) ? 'ss' : 'ds';
   return m.segment === usual && prefix === usual ? '' : `${m.segment}:`;
-}
-
-function vectorBytes(d: DecodedInstruction): number {
-  for (const op of d.operands) {
-    if (op.kind !== 'register') continue;
-    if (op.register.startsWith('zmm')) return 64;
-    if (op.register.startsWith('ymm')) return 32;
-    if (op.register.startsWith('xmm')) return 16;
-  }
-  return 16;
 }
 
 /** iced's number style: 0-9 in decimal, else upper-case hex with an h suffix and a leading 0 before a letter. */

@@ -41,6 +41,33 @@ describe('decodeOne', () => {
     expect(one('f0 48 0f c1 01')).toMatchObject({ mnemonic: 'xadd', lock: true, memory: { read: true, write: true } });
   });
 
+  it('decodes AVX512-FP16 (EVEX maps 5 and 6): word elements, their broadcasts and disp8*N', () => {
+    // vaddph zmm1{k1}{z}, zmm2, word bcst [rax+0x22]: disp8 0x11 scaled by the 2-byte element.
+    expect(one('62 f5 6c d9 58 48 11')).toMatchObject({
+      mnemonic: 'vaddph',
+      broadcast: true,
+      broadcastCount: 32,
+      mask: { register: 'k1', zeroing: true },
+      operands: [{ register: 'zmm1' }, { register: 'zmm2' }, { kind: 'memory', base: 'rax', displacement: 0x22n, size: 2 }],
+    });
+    // vcvtph2pd zmm0, xmm/m128: a quarter of the vector, so disp8*16; vmovsh's store, one word.
+    expect(one('62 f5 7c 48 5a 40 01').operands[1]).toMatchObject({ kind: 'memory', displacement: 16n, size: 16 });
+    expect(one('62 f5 7e 08 11 40 01')).toMatchObject({ mnemonic: 'vmovsh', memory: { read: false, write: true, size: 2 } });
+    // EVEX.b on registers: vaddph rounds (L'L = 3: toward zero, at 512 bits); vmaxph only suppresses exceptions.
+    expect(one('62 f5 7c 78 58 c1')).toMatchObject({ rounding: 'rz', sae: false, operands: [{ register: 'zmm0' }, { register: 'zmm0' }, { register: 'zmm1' }] });
+    expect(one('62 f5 7c 18 5f c1')).toMatchObject({ rounding: null, sae: true });
+    // vfcmaddcph's destination may not be a source.
+    expect(one('62 f6 77 08 56 d1').mnemonic).toBe('vfcmaddcph');
+    expect(one('62 f6 77 08 56 ca').status).toBe('invalid');
+  });
+
+  it("reports VPERMIL2PS's imm8[3:0] as a fifth operand", () => {
+    expect(one('c4 e3 f9 48 c1 25')).toMatchObject({
+      mnemonic: 'vpermil2ps',
+      operands: [{ register: 'xmm0' }, { register: 'xmm0' }, { register: 'xmm2' }, { register: 'xmm1' }, { kind: 'immediate', value: 5n }],
+    });
+  });
+
   it('reports invalid, too long and truncated encodings', () => {
     expect(one('06').status).toBe('invalid'); // push es: not in 64-bit mode
     expect(one('06', 32).mnemonic).toBe('push');

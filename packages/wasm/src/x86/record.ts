@@ -26,6 +26,8 @@ const O_IMMEDIATE = 32;
 const O_IMMEDIATE2 = 40;
 const O_PREFIXES = 42;
 const O_FORM = 43;
+const O_KIND4 = 44; // the kind of a fifth operand (VPERMIL2's imm4); O_KINDS holds four
+const O_BROADCAST_COUNT = 45;
 
 const FL_READ = 1;
 const FL_WRITE = 2;
@@ -44,6 +46,11 @@ const FM_MOFFS = 4;
 const FM_STI0 = 8;
 const FM_STI1 = 16;
 const SEGMENTS = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
+const EV_ZEROING = 1;
+const EV_BROADCAST = 2;
+const EV_SAE = 4;
+const EV_ROUNDING = 8;
+const ROUNDING_MODES = ['rn', 'rd', 'ru', 'rz'] as const;
 
 const OK_REGISTER = 1;
 const OK_MEMORY = 2;
@@ -112,6 +119,12 @@ export interface DecodedInstruction {
   /** EVEX opmask register and zeroing; null without EVEX masking. */
   readonly mask: { readonly register: Register; readonly zeroing: boolean } | null;
   readonly broadcast: boolean;
+  /** With broadcast: how many copies of the element fill the operand (the N of {1toN}); else 0. */
+  readonly broadcastCount: number;
+  /** EVEX static rounding on a register form (round to nearest even, down, up, toward zero), which implies SAE. */
+  readonly rounding: 'rn' | 'rd' | 'ru' | 'rz' | null;
+  /** EVEX.b on a register form whose instruction only suppresses exceptions (no rounding mode). */
+  readonly sae: boolean;
   readonly prefixes: InstructionPrefixes;
   /** The branch displacement is 8 bits (jcc/jmp short). */
   readonly short: boolean;
@@ -135,15 +148,15 @@ export function readRecord(view: DataView, at: number, ip: bigint, bitness: 16 |
   const status = STATUSES[u8(O_STATUS)];
   const length = u8(O_LENGTH);
   if (status !== 'ok') {
-    return { ip, bitness, length, status, mnemonic: 'invalid', operandSize: 0, addressSize: 8, operands: [], memory: null, lock: false, rep: false, repne: false, mask: null, broadcast: false, prefixes: NO_PREFIXES, short: false, far: false, moffs: false, stOperand: null };
+    return { ip, bitness, length, status, mnemonic: 'invalid', operandSize: 0, addressSize: 8, operands: [], memory: null, lock: false, rep: false, repne: false, mask: null, broadcast: false, broadcastCount: 0, rounding: null, sae: false, prefixes: NO_PREFIXES, short: false, far: false, moffs: false, stOperand: null };
   }
   const flags = u8(O_FLAGS);
   const memorySize = view.getUint16(at + O_MEMORY_SIZE, true);
   const operands: Operand[] = [];
   let hasMemory = false;
   for (let i = 0; i < u8(O_OPERAND_COUNT); i++) {
-    const kind = u8(O_KINDS + i);
-    const reg = u8(O_REGISTERS + i);
+    const kind = u8(i < 4 ? O_KINDS + i : O_KIND4);
+    const reg = i < 4 ? u8(O_REGISTERS + i) : 0;
     switch (kind) {
       case OK_REGISTER:
         operands.push({ kind: 'register', register: register(reg)! });
@@ -188,6 +201,7 @@ export function readRecord(view: DataView, at: number, ip: bigint, bitness: 16 |
     }
   }
   const mask = register(u8(O_MASK));
+  const evex = u8(O_EVEX);
   const prefixes = u8(O_PREFIXES);
   return {
     ip,
@@ -202,8 +216,11 @@ export function readRecord(view: DataView, at: number, ip: bigint, bitness: 16 |
     lock: (flags & FL_LOCK) !== 0,
     rep: (flags & FL_REP) !== 0,
     repne: (flags & FL_REPNE) !== 0,
-    mask: mask ? { register: mask, zeroing: (u8(O_EVEX) & 1) !== 0 } : null,
-    broadcast: (u8(O_EVEX) & 2) !== 0,
+    mask: mask ? { register: mask, zeroing: (evex & EV_ZEROING) !== 0 } : null,
+    broadcast: (evex & EV_BROADCAST) !== 0,
+    broadcastCount: (evex & EV_BROADCAST) !== 0 ? u8(O_BROADCAST_COUNT) : 0,
+    rounding: (evex & EV_ROUNDING) !== 0 ? ROUNDING_MODES[(evex >> 4) & 3] : null,
+    sae: (evex & EV_SAE) !== 0,
     prefixes: {
       segment: (prefixes & PF_SEGMENT) === 0 ? null : SEGMENTS[(prefixes & PF_SEGMENT) - 1],
       operandSize: (prefixes & PF_OPSIZE) !== 0,

@@ -50,21 +50,74 @@ export function addressingEncodings(): [Bitness, Uint8Array[]][] {
   return sets;
 }
 
-/** VEX3 over every map, opcode, pp, W and L, and EVEX with masking off at 128/256/512 bits (64-bit code). */
+/**
+ * VEX3 over maps 0F, 0F38 and 0F3A, EVEX over those and the FP16 maps 5 and 6, with masking off (64-bit
+ * code): every opcode, pp, W and L (EVEX: L'L 0-3), with vvvv unused (1111) and naming a register, over a
+ * memory form (VEX also a register form; the EVEX register forms are the variants of oracle.test.ts).
+ */
 export function vexEncodings(): Uint8Array[] {
   const encodings: Uint8Array[] = [];
-  for (let map = 1; map <= 3; map++) {
+  for (const map of [1, 2, 3, 5, 6]) {
     for (let op = 0; op < 256; op++) {
       for (let pp = 0; pp < 4; pp++) {
         for (const [w, l] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
-          // VEX3 with vvvv = 1111 and with a register there, over a memory and a register form.
           for (const vvvv of [15, 10]) {
-            for (const modrm of [0x44, 0xd1]) {
-              encodings.push(Uint8Array.from([0xc4, 0xe0 | map, (w << 7) | (vvvv << 3) | (l << 2) | pp, op, modrm, 0x24, ...TAIL]));
+            if (map <= 3) {
+              for (const modrm of [0x44, 0xd1]) {
+                encodings.push(Uint8Array.from([0xc4, 0xe0 | map, (w << 7) | (vvvv << 3) | (l << 2) | pp, op, modrm, 0x24, ...TAIL]));
+              }
+            }
+            for (const ll of [l, l + 2]) {
+              encodings.push(Uint8Array.from([0x62, 0xf0 | map, (w << 7) | (vvvv << 3) | 0x04 | pp, (ll << 5) | 0x08, op, 0x44, 0x24, ...TAIL]));
             }
           }
-          for (const ll of [l, 2]) {
-            encodings.push(Uint8Array.from([0x62, 0xf0 | map, (w << 7) | 0x7c | pp, (ll << 5) | 0x08, op, 0x44, 0x24, ...TAIL]));
+        }
+      }
+    }
+  }
+  return encodings;
+}
+
+/**
+ * The EVEX encodings of vexEncodings with P2 = z L'L b V' aaa set to zeroing with k1, k3 alone, EVEX.b
+ * alone (broadcast, or rounding/SAE) and zeroing without a mask; each on the memory form and on a
+ * register form.
+ */
+export function evexVariantEncodings(): Uint8Array[] {
+  const variants: Uint8Array[] = [];
+  for (const e of vexEncodings()) {
+    if (e[0] !== 0x62) continue;
+    for (const bits of [0x81, 0x03, 0x10, 0x80]) {
+      const memory = e.slice();
+      memory[3] = (e[3]! & 0x60) | 0x08 | bits;
+      const register = memory.slice();
+      register[5] = 0xd1;
+      variants.push(memory, register);
+    }
+  }
+  return variants;
+}
+
+/**
+ * Every ModRM.reg value (1-7; vexEncodings has 0) of every VEX and EVEX opcode, pp, W and L, for the
+ * groups that name an instruction by it (shifts by an immediate, BMI1, LDMXCSR, the gather prefetches):
+ * a memory and a register form, the EVEX register form also under an opmask.
+ */
+export function modrmRegEncodings(): Uint8Array[] {
+  const encodings: Uint8Array[] = [];
+  for (const map of [1, 2, 3, 5, 6]) {
+    for (let op = 0; op < 256; op++) {
+      for (let pp = 0; pp < 4; pp++) {
+        for (const [w, l] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+          for (let reg = 1; reg < 8; reg++) {
+            const memory = 0x44 | (reg << 3);
+            const register = 0xc1 | (reg << 3);
+            if (map <= 3) {
+              for (const modrm of [memory, register]) encodings.push(Uint8Array.from([0xc4, 0xe0 | map, (w << 7) | 0x78 | (l << 2) | pp, op, modrm, 0x24, ...TAIL]));
+            }
+            for (const [modrm, aaa] of [[memory, 0], [register, 0], [register, 1]]) {
+              encodings.push(Uint8Array.from([0x62, 0xf0 | map, (w << 7) | 0x7c | pp, (l << 5) | 0x08 | aaa, op, modrm, 0x24, ...TAIL]));
+            }
           }
         }
       }
