@@ -19,7 +19,8 @@ export { RtNetlink, type Link, type Address, type Route, type RouteSpec, type Li
 export { Kvm } from './kvm/kvm.js';
 export { VmFd, type MemoryRegion, type Ioeventfd } from './kvm/vm.js';
 export { VcpuFd, type MpState } from './kvm/vcpu.js';
-export type { VcpuExit, VcpuExitKind } from './kvm/exits.js';
+export { encodeExit, IO_DATA_OFFSET, type VcpuExit, type VcpuExitKind } from './kvm/exits.js';
+export { RunPage, EXIT_AGAIN } from './kvm/run-page.js';
 export type { CpuidEntry } from './kvm/cpuid.js';
 export { REGISTER_NAMES, SEGMENT_NAMES, type Regs, type Sregs, type Segment, type DescriptorTable, type Fpu, type RegisterName } from './kvm/registers.js';
 export { spawn, spawnChild, spawnPath, SpawnedChild, SpawnError, READY, type SpawnOptions, type SpawnPath } from './spawn/spawn.js';

@@ -1,8 +1,11 @@
-// Why KVM_RUN returned, as a discriminated union decoded from the shared kvm_run page. Data views point
-// into that page and stay valid until the next run: for `io` in and `mmio` reads, the device writes
-// its answer into `data` before the vCPU runs again.
+// Why KVM_RUN returned, as a discriminated union decoded from the shared kvm_run page (RunPage.decode).
+// Data views point into that page and stay valid until the next run: for `io` in and `mmio` reads, the
+// device writes its answer into `data` before the vCPU runs again. encodeExit() writes an exit into a
+// page as KVM lays it out, for fakes that play exits to a vCPU loop without KVM.
 import * as c from '../abi/constants.js';
-import * as s from '../abi/structs.js';
+import * as structs from '../abi/structs.js';
+
+const s = structs.kvm_run;
 
 export type VcpuExit =
   | { kind: 'io'; direction: 'in' | 'out'; port: number; size: number; count: number; data: Uint8Array }
@@ -28,99 +31,70 @@ export type VcpuExit =
 
 export type VcpuExitKind = VcpuExit['kind'];
 
-const INTERNAL_REASONS = {
-  [c.KVM_INTERNAL_ERROR_EMULATION]: 'emulation',
-  [c.KVM_INTERNAL_ERROR_SIMUL_EX]: 'simultaneous-exception',
-  [c.KVM_INTERNAL_ERROR_DELIVERY_EV]: 'delivery-event',
-  [c.KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON]: 'unexpected-exit-reason',
-} as const;
+/** Where KVM puts port I/O data in the page (KVM_PIO_PAGE_OFFSET: the second page). */
+export const IO_DATA_OFFSET = 4096;
 
-const SYSTEM_EVENTS = {
-  [c.KVM_SYSTEM_EVENT_SHUTDOWN]: 'shutdown',
-  [c.KVM_SYSTEM_EVENT_RESET]: 'reset',
-  [c.KVM_SYSTEM_EVENT_CRASH]: 'crash',
-} as const;
-
-/** KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES: data[0] is flags, then insn_size and insn_bytes[15]. */
-const EMULATION_FLAG_INSTRUCTION_BYTES = 1n;
-
-function words(view: DataView, at: number, count: number): bigint[] {
-  const out: bigint[] = [];
-  for (let i = 0; i < Math.min(count, 16); i++) out.push(view.getBigUint64(at + 8 * i, true));
-  return out;
-}
-
-export function decodeExit(run: DataView, bytes: Uint8Array): VcpuExit {
-  const reason = run.getUint32(s.kvm_run.exit_reason, true);
-  switch (reason) {
-    case c.KVM_EXIT_IO: {
-      const size = run.getUint8(s.kvm_run['io.size']);
-      const count = run.getUint32(s.kvm_run['io.count'], true);
-      const offset = Number(run.getBigUint64(s.kvm_run['io.data_offset'], true));
-      return {
-        kind: 'io',
-        direction: run.getUint8(s.kvm_run['io.direction']) === c.KVM_EXIT_IO_OUT ? 'out' : 'in',
-        port: run.getUint16(s.kvm_run['io.port'], true),
-        size,
-        count,
-        data: bytes.subarray(offset, offset + size * count),
-      };
-    }
-    case c.KVM_EXIT_MMIO: {
-      const length = run.getUint32(s.kvm_run['mmio.len'], true);
-      const at = s.kvm_run['mmio.data'];
-      return {
-        kind: 'mmio',
-        address: run.getBigUint64(s.kvm_run['mmio.phys_addr'], true),
-        isWrite: run.getUint8(s.kvm_run['mmio.is_write']) !== 0,
-        length,
-        data: bytes.subarray(at, at + Math.min(length, 8)),
-      };
-    }
-    case c.KVM_EXIT_HLT:
-      return { kind: 'hlt' };
-    case c.KVM_EXIT_SHUTDOWN:
-      return { kind: 'shutdown' };
-    case c.KVM_EXIT_INTR:
-      return { kind: 'intr' };
-    case c.KVM_EXIT_IRQ_WINDOW_OPEN:
-      return { kind: 'irq-window-open' };
-    case c.KVM_EXIT_DEBUG:
-      return { kind: 'debug' };
-    case c.KVM_EXIT_EXCEPTION:
-      return { kind: 'exception', exception: run.getUint32(s.kvm_run['ex.exception'], true), errorCode: run.getUint32(s.kvm_run['ex.error_code'], true) };
-    case c.KVM_EXIT_FAIL_ENTRY:
-      return {
-        kind: 'fail-entry',
-        hardwareReason: run.getBigUint64(s.kvm_run['fail_entry.hardware_entry_failure_reason'], true),
-        cpu: run.getUint32(s.kvm_run['fail_entry.cpu'], true),
-      };
-    case c.KVM_EXIT_SYSTEM_EVENT: {
-      const type = run.getUint32(s.kvm_run['system_event.type'], true);
-      return {
-        kind: 'system-event',
-        event: SYSTEM_EVENTS[type as keyof typeof SYSTEM_EVENTS] ?? 'other',
-        type,
-        data: words(run, s.kvm_run['system_event.data'], run.getUint32(s.kvm_run['system_event.ndata'], true)),
-      };
-    }
-    case c.KVM_EXIT_INTERNAL_ERROR: {
-      const suberror = run.getUint32(s.kvm_run['internal.suberror'], true);
-      const data = words(run, s.kvm_run['internal.data'], run.getUint32(s.kvm_run['internal.ndata'], true));
-      const exit: VcpuExit = {
-        kind: 'internal-error',
-        suberror,
-        reason: INTERNAL_REASONS[suberror as keyof typeof INTERNAL_REASONS] ?? 'other',
-        data,
-      };
-      if (suberror === c.KVM_INTERNAL_ERROR_EMULATION && data.length >= 2 && (data[0]! & EMULATION_FLAG_INSTRUCTION_BYTES)) {
-        const at = s.kvm_run['internal.data'] + 8;
-        const length = Math.min(bytes[at]!, 15);
-        exit.instruction = bytes.slice(at + 1, at + 1 + length);
+/** Writes `exit` into `page` (at least 3 pages) where KVM would put it; port I/O data goes at offset 4096. */
+export function encodeExit(page: Uint8Array, exit: VcpuExit): void {
+  const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  const reason = (r: number) => view.setUint32(s.exit_reason, r, true);
+  const words = (at: number, values: bigint[]) => values.forEach((v, i) => view.setBigUint64(at + 8 * i, v, true));
+  switch (exit.kind) {
+    case 'io':
+      reason(c.KVM_EXIT_IO);
+      page[s['io.direction']] = exit.direction === 'out' ? c.KVM_EXIT_IO_OUT : c.KVM_EXIT_IO_IN;
+      page[s['io.size']] = exit.size;
+      view.setUint16(s['io.port'], exit.port, true);
+      view.setUint32(s['io.count'], exit.count, true);
+      view.setBigUint64(s['io.data_offset'], BigInt(IO_DATA_OFFSET), true);
+      page.set(exit.data.subarray(0, exit.size * exit.count), IO_DATA_OFFSET);
+      return;
+    case 'mmio':
+      reason(c.KVM_EXIT_MMIO);
+      view.setBigUint64(s['mmio.phys_addr'], exit.address, true);
+      view.setUint32(s['mmio.len'], exit.length, true);
+      page[s['mmio.is_write']] = exit.isWrite ? 1 : 0;
+      page.set(exit.data.subarray(0, 8), s['mmio.data']);
+      return;
+    case 'hlt':
+      return reason(c.KVM_EXIT_HLT);
+    case 'shutdown':
+      return reason(c.KVM_EXIT_SHUTDOWN);
+    case 'intr':
+      return reason(c.KVM_EXIT_INTR);
+    case 'irq-window-open':
+      return reason(c.KVM_EXIT_IRQ_WINDOW_OPEN);
+    case 'debug':
+      return reason(c.KVM_EXIT_DEBUG);
+    case 'exception':
+      reason(c.KVM_EXIT_EXCEPTION);
+      view.setUint32(s['ex.exception'], exit.exception, true);
+      view.setUint32(s['ex.error_code'], exit.errorCode, true);
+      return;
+    case 'fail-entry':
+      reason(c.KVM_EXIT_FAIL_ENTRY);
+      view.setBigUint64(s['fail_entry.hardware_entry_failure_reason'], exit.hardwareReason, true);
+      view.setUint32(s['fail_entry.cpu'], exit.cpu, true);
+      return;
+    case 'system-event':
+      reason(c.KVM_EXIT_SYSTEM_EVENT);
+      view.setUint32(s['system_event.type'], exit.type, true);
+      view.setUint32(s['system_event.ndata'], exit.data.length, true);
+      words(s['system_event.data'], exit.data);
+      return;
+    case 'internal-error': {
+      reason(c.KVM_EXIT_INTERNAL_ERROR);
+      view.setUint32(s['internal.suberror'], exit.suberror, true);
+      const data = exit.instruction ? [1n, 0n, 0n] : exit.data;
+      view.setUint32(s['internal.ndata'], data.length, true);
+      words(s['internal.data'], data);
+      if (exit.instruction) {
+        page[s['internal.data'] + 8] = exit.instruction.length;
+        page.set(exit.instruction.subarray(0, 15), s['internal.data'] + 9);
       }
-      return exit;
+      return;
     }
-    default:
-      return { kind: 'unknown', reason };
+    case 'unknown':
+      return reason(exit.reason);
   }
 }

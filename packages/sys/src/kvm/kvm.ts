@@ -71,9 +71,18 @@ export class Kvm {
     }
   }
 
+  /**
+   * KVM_CREATE_VM. It fails with EINTR when a signal arrives while KVM sets the VM up (a profiler's
+   * SIGPROF does it): no VM exists then, so it is asked again.
+   */
   createVm(): VmFd {
-    const fd = ioctlValue(this.fd, io.KVM_CREATE_VM, 0, 'KVM_CREATE_VM');
-    return new VmFd(fd, this.getVcpuMmapSize());
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return new VmFd(ioctlValue(this.fd, io.KVM_CREATE_VM, 0, 'KVM_CREATE_VM'), this.getVcpuMmapSize());
+      } catch (error) {
+        if (attempt >= 5 || !(error instanceof SyscallError) || error.code !== 'EINTR') throw error;
+      }
+    }
   }
 
   close(): void {

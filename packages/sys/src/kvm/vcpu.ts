@@ -7,7 +7,8 @@ import { SyscallError } from '../errors.js';
 import { close, ioctl, ioctlValue } from '../syscalls/files.js';
 import { type Mapping, mmap } from '../syscalls/memory.js';
 import { type CpuidEntry, decodeCpuid, encodeCpuid } from './cpuid.js';
-import { type VcpuExit, decodeExit } from './exits.js';
+import type { VcpuExit } from './exits.js';
+import { RunPage } from './run-page.js';
 import { type Fpu, type Regs, type Sregs, decodeFpu, decodeRegs, decodeSregs, encodeFpu, encodeRegs, encodeSregs } from './registers.js';
 
 export type MpState = 'runnable' | 'uninitialized' | 'init-received' | 'halted' | 'sipi-received';
@@ -16,6 +17,8 @@ const MP_STATES: MpState[] = ['runnable', 'uninitialized', 'init-received', 'hal
 export class VcpuFd {
   readonly fd: number;
   readonly id: number;
+  /** The kvm_run page, for a vCPU loop that reads exits in place (RunPage.run()) rather than through run(). */
+  readonly page: RunPage;
   readonly #run: Mapping;
   readonly #runView: DataView;
 
@@ -24,6 +27,7 @@ export class VcpuFd {
     this.id = id;
     this.#run = mmap(mmapSize, { prot: c.PROT_READ | c.PROT_WRITE, flags: c.MAP_SHARED, fd });
     this.#runView = new DataView(this.#run.bytes.buffer, this.#run.bytes.byteOffset, mmapSize);
+    this.page = new RunPage(this.#run.bytes, () => void ioctlValue(fd, io.KVM_RUN, 0, 'KVM_RUN'));
   }
 
   /** KVM_RUN until the next exit. A signal or immediate_exit comes back as `{ kind: 'intr' }`. */
@@ -34,7 +38,7 @@ export class VcpuFd {
       if (error instanceof SyscallError && error.code === 'EINTR') return { kind: 'intr' };
       throw error;
     }
-    return decodeExit(this.#runView, this.#run.bytes);
+    return this.page.decode();
   }
 
   /** Makes the next (or a signal-interrupted) KVM_RUN return at once: the safe way to kick a vCPU. */
