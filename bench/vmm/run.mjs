@@ -5,8 +5,10 @@
 //    lines of output; the time between those lines over BENCH_EXITS is the cost of one exit handled
 //    by the monitor, guest loop included;
 //  - the cost of handing an access to the main thread instead (bench/vmm/roundtrip.mjs);
-//  - launch → first byte through the CLI too (`isola vm run`, oclif included), and a bare `node -e`,
-//    the floor any Node monitor starts from;
+//  - launch → first byte through the CLI too (`isola vm run`, oclif included), and two floors: a bare
+//    `node -e` (what any Node monitor starts from) and a node whose worker_thread sends the byte (what
+//    a monitor with a vCPU thread starts from); the isola launch split into phases (boot.mjs);
+//  - RSS split into anonymous and file-backed pages (bench/vmm/memory.mjs);
 //  - virtio-blk 4 KiB QD1 reads per second (bench/vmm/virtio-blk.mjs), when qemu-img is installed.
 // Repetitions alternate between the two monitors so background load hits both alike; medians.
 //   node bench/vmm/run.mjs [reps]        (after npm run build; apt-get install qemu-system-x86)
@@ -14,6 +16,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BENCH_EXITS, buildGuests } from '../../tools/guest-kit/build.mjs';
+import { watchMemory } from './memory.mjs';
 
 const REPS = Number(process.argv[2] ?? 7);
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -35,6 +38,10 @@ const monitors = {
   // Launch only (the hello guest): the CLI's own cost on top of the library's, and Node's floor.
   ...(existsSync(cli) && { 'isola-cli': (elf) => [process.execPath, [cli, 'vm', 'run', '--mem', '16', '--kernel', elf]] }),
   'node -e': () => [process.execPath, ['-e', 'process.stdout.write("x")']],
+  'node+wkr': () => [
+    process.execPath,
+    ['-e', 'const { Worker } = require("node:worker_threads"); new Worker("require(\'node:worker_threads\').parentPort.postMessage(1)", { eval: true }).once("message", () => process.stdout.write("x"))'],
+  ],
   ...(qemu && {
     qemu: (elf) => [
       qemu,
@@ -44,15 +51,20 @@ const monitors = {
   }),
 };
 
-/** Runs one launch: ms to the first stdout byte, ms between the "hello" line and "done", peak RSS in KiB. */
+/**
+ * Runs one launch: ms to the first stdout byte, ms between the "hello" line and "done", peak RSS in KiB,
+ * the RSS split at its largest sample, and (isola) the phases boot.mjs reports.
+ */
 function launch(monitor, elf) {
   const [command, args] = monitors[monitor](elf);
   const useTime = existsSync(TIME);
+  const env = { ...process.env, ISOLA_BENCH_PHASES: monitor === 'isola' ? '1' : '0' };
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const child = useTime
-      ? spawn(TIME, ['-f', '%M', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      ? spawn(TIME, ['-f', '%M', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
+      : spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const memory = watchMemory(child.pid, { throughTime: useTime });
     let first;
     let helloAt;
     let doneAt;
@@ -68,9 +80,18 @@ function launch(monitor, elf) {
     child.stderr.on('data', (chunk) => (err += chunk));
     child.on('error', reject);
     child.on('close', () => {
-      const rss = Number(err.trim().split('\n').at(-1));
+      const split = memory.stop();
+      const lines = err.trim().split('\n');
+      const rss = Number(lines.at(-1));
+      let phases;
+      try {
+        // /usr/bin/time adds its "exited with non-zero status" line and %M after it.
+        phases = monitor === 'isola' ? JSON.parse(lines.findLast((line) => line.startsWith('{')) ?? 'null') ?? undefined : undefined;
+      } catch {
+        // an older boot.mjs, or the launch failed: no phases
+      }
       if (first === undefined) return reject(new Error(`${monitor} printed nothing: ${err}`));
-      resolve({ firstByteMs: first, loopMs: doneAt !== undefined && helloAt !== undefined ? doneAt - helloAt : undefined, rssKiB: Number.isFinite(rss) ? rss : undefined });
+      resolve({ firstByteMs: first, loopMs: doneAt !== undefined && helloAt !== undefined ? doneAt - helloAt : undefined, rssKiB: Number.isFinite(rss) ? rss : undefined, split, phases });
     });
   });
 }
@@ -81,9 +102,11 @@ const median = (values) => {
 };
 
 const samples = {};
+// Variants outside, monitors inside: the two runs of one exit loop are seconds apart, not a minute.
 for (let rep = 0; rep < REPS; rep++) {
-  for (const monitor of Object.keys(monitors)) {
-    for (const variant of monitor === 'isola' || monitor === 'qemu' ? ['hello', 'pio', 'mmio'] : ['hello']) {
+  for (const variant of ['hello', 'pio', 'mmio']) {
+    for (const monitor of Object.keys(monitors)) {
+      if (variant !== 'hello' && monitor !== 'isola' && monitor !== 'qemu') continue;
       const r = await launch(monitor, guests[variant].pvh);
       ((samples[monitor] ??= {})[variant] ??= []).push(r);
     }
@@ -97,8 +120,13 @@ for (const [monitor, byVariant] of Object.entries(samples)) {
     peakRssMiB: median(byVariant.hello.map((r) => r.rssKiB && r.rssKiB / 1024)),
     pioExitUs: byVariant.pio && median(byVariant.pio.map((r) => r.loopMs && (r.loopMs * 1000) / BENCH_EXITS)),
     mmioExitUs: byVariant.mmio && median(byVariant.mmio.map((r) => r.loopMs && (r.loopMs * 1000) / BENCH_EXITS)),
+    anonMiB: median(byVariant.hello.map((r) => r.split && r.split.anonKiB / 1024)),
+    fileMiB: median(byVariant.hello.map((r) => r.split && r.split.fileKiB / 1024)),
+    pioPeakRssMiB: byVariant.pio && median(byVariant.pio.map((r) => r.rssKiB && r.rssKiB / 1024)),
   };
 }
+const phaseNames = ['node', 'import', 'createVm', 'start', 'firstByte'];
+const phases = Object.fromEntries(phaseNames.map((name) => [name, median(samples.isola.hello.map((r) => r.phases?.[name]))]));
 let roundtrip = {};
 try {
   roundtrip = JSON.parse(execFileSync(process.execPath, [`${here}roundtrip.mjs`, '20000'], { timeout: 120_000 }).toString());
@@ -108,14 +136,24 @@ try {
 }
 const fmt = (v, d = 1) => (v === undefined ? '-' : v.toFixed(d));
 console.log(`guest-kit PVH guests, 16 MiB, ${REPS} launches each, medians`);
-console.log('monitor   first byte (ms)   peak RSS (MiB)   PIO exit (µs)   MMIO exit (µs)');
+console.log('monitor   first byte (ms)   peak RSS (MiB)   anon / file (MiB)   PIO exit (µs)   MMIO exit (µs)   RSS after 20k PIO exits');
 for (const [monitor, r] of Object.entries(report)) {
-  console.log(`${monitor.padEnd(9)} ${fmt(r.firstByteMs).padStart(15)}   ${fmt(r.peakRssMiB).padStart(14)}   ${fmt(r.pioExitUs, 2).padStart(13)}   ${fmt(r.mmioExitUs, 2).padStart(14)}`);
+  console.log(
+    `${monitor.padEnd(9)} ${fmt(r.firstByteMs).padStart(15)}   ${fmt(r.peakRssMiB).padStart(14)}   ${`${fmt(r.anonMiB)} / ${fmt(r.fileMiB)}`.padStart(17)}   ` +
+      `${fmt(r.pioExitUs, 2).padStart(13)}   ${fmt(r.mmioExitUs, 2).padStart(14)}   ${fmt(r.pioPeakRssMiB).padStart(23)}`,
+  );
 }
+const step = (from, to) => (phases[from] !== undefined && phases[to] !== undefined ? fmt(phases[to] - phases[from]) : '-');
+console.log(
+  `isola launch phases (ms, medians): node bootstrap ${fmt(phases.node)}, import @isola/hypervisor ${step('node', 'import')}, ` +
+    `createVm ${step('import', 'createVm')}, start (vCPU worker loaded, vCPU handed over) ${step('createVm', 'start')}, to the first byte ${step('start', 'firstByte')}; ` +
+    `first byte at ${fmt(phases.firstByte)} in-process`,
+);
 if (report.qemu) {
   const ratio = (a, b) => (a && b ? (a / b).toFixed(2) : '-');
   console.log(`isola/qemu: first byte ${ratio(report.isola.firstByteMs, report.qemu.firstByteMs)}× (target ≤ 0.5; through the CLI ${ratio(report['isola-cli']?.firstByteMs, report.qemu.firstByteMs)}×, ` +
-    `bare node -e ${ratio(report['node -e'].firstByteMs, report.qemu.firstByteMs)}×), RSS ${ratio(report.isola.peakRssMiB, report.qemu.peakRssMiB)}×, ` +
+    `bare node -e ${ratio(report['node -e'].firstByteMs, report.qemu.firstByteMs)}×, node with a worker ${ratio(report['node+wkr'].firstByteMs, report.qemu.firstByteMs)}×), ` +
+    `RSS ${ratio(report.isola.peakRssMiB, report.qemu.peakRssMiB)}× (node -e alone ${ratio(report['node -e'].peakRssMiB, report.qemu.peakRssMiB)}×, with a worker ${ratio(report['node+wkr'].peakRssMiB, report.qemu.peakRssMiB)}×), ` +
     `exits/s ${ratio(report.qemu.pioExitUs, report.isola.pioExitUs)}× PIO, ${ratio(report.qemu.mmioExitUs, report.isola.mmioExitUs)}× MMIO (target ≥ 1)`);
 } else {
   console.log('qemu-system-x86_64 is not installed: isola only (apt-get install qemu-system-x86 for the comparison)');
@@ -126,4 +164,4 @@ if (qemu && which('qemu-img')) {
   virtioBlk = execFileSync(process.execPath, [`${here}virtio-blk.mjs`, String(Math.max(3, Math.ceil(REPS / 2)))]).toString().trim().split('\n');
   console.log(virtioBlk.slice(0, 2).join('\n'));
 }
-console.log(JSON.stringify({ report, roundtrip, virtioBlk: virtioBlk && JSON.parse(virtioBlk.at(-1)) }));
+console.log(JSON.stringify({ report, phases, roundtrip, virtioBlk: virtioBlk && JSON.parse(virtioBlk.at(-1)) }));

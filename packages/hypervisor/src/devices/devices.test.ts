@@ -19,6 +19,42 @@ describe('Bus', () => {
     expect(seen).toEqual(['a0=9']);
     expect(() => bus.register(0x71, 4, { name: 'b', read: () => {}, write: () => {} })).toThrow(/overlaps a at 0x70/);
   });
+
+  it('dispatches ports through its flat table up to 0xffff and refuses ranges past it', () => {
+    const bus = new Bus('pio');
+    const seen: string[] = [];
+    bus.register(0xfffe, 2, { name: 'top', read: (o, d) => void d.fill(0x10 + o), write: (o, d) => void seen.push(`top${o}=${d[0]}`) });
+    bus.register(0, 1, { name: 'zero', read: (_, d) => void d.fill(7), write: () => {} });
+    const data = new Uint8Array(1);
+    expect(bus.read(0xffff, data)).toBe(true);
+    expect(data[0]).toBe(0x11);
+    expect(bus.read(0, data)).toBe(true);
+    expect(data[0]).toBe(7);
+    expect(bus.write(0xfffd, data)).toBe(false);
+    expect(bus.read(0x10000, data)).toBe(false);
+    expect(bus.find(0xfffe)).toMatchObject({ offset: 0 });
+    expect(() => bus.register(0xffff0, 4, { name: 'far', read: () => {}, write: () => {} })).toThrow(/ports are 0 to 0xffff/);
+  });
+
+  it('finds MMIO devices that share a page or span several', () => {
+    const bus = new Bus('mmio');
+    const names = (address: number) => bus.find(address) && `${bus.find(address)!.device.name}+${bus.find(address)!.offset}`;
+    const device = (name: string) => ({ name, read: () => {}, write: () => {} });
+    bus.register(0xd000_0000, 0x200, device('a'));
+    bus.register(0xd000_0200, 0x200, device('b'));
+    bus.register(0xd000_0f00, 0x2000, device('wide'));
+    bus.register(0x1_0000_0000, 0x10, device('high'));
+    expect(names(0xd000_01ff)).toBe('a+511');
+    expect(names(0xd000_0200)).toBe('b+0');
+    expect(names(0xd000_0400)).toBeUndefined();
+    expect(names(0xd000_0f00)).toBe('wide+0');
+    expect(names(0xd000_2eff)).toBe('wide+8191');
+    expect(names(0xd000_2f00)).toBeUndefined();
+    expect(names(0x1_0000_000f)).toBe('high+15');
+    const data = new Uint8Array(4);
+    expect(bus.read(0xe000_0000, data)).toBe(false);
+    expect([...data]).toEqual([0xff, 0xff, 0xff, 0xff]);
+  });
 });
 
 describe('debug-exit', () => {

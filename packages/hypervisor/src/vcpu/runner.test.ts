@@ -5,19 +5,15 @@ import * as wasm from '@isola/wasm';
 import { GuestMemory } from '../machine/memory.js';
 import { buildPlatform } from '../machine/platform.js';
 import { COMMAND, CONTROL_BYTES, STOP } from './protocol.js';
+import { scriptedRunPage } from './fake-run-page.js';
 import { VcpuRunner } from './runner.js';
 
 const regs = Object.fromEntries(['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rsp', 'rbp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'rflags'].map((n) => [n, 0n])) as Regs;
 
-function fakeVcpu(exits: (VcpuExit | (() => VcpuExit))[]) {
+function fakeVcpu() {
   const calls: string[] = [];
   const vcpu = {
     id: 0,
-    run: () => {
-      const next = exits.shift();
-      if (!next) throw new Error('the script ran out of exits');
-      return typeof next === 'function' ? next() : next;
-    },
     setImmediateExit: (on: boolean) => calls.push(`immediate_exit=${on}`),
     getRegs: () => ({ ...regs, rip: 0x1234n }),
     getSregs: () => ({ cr0: 0x11n, cr3: 0n, cr4: 0n, efer: 0n, cs: { l: false, db: true, base: 0n, selector: 8 }, ss: { dpl: 0, base: 0n }, ds: { base: 0n }, es: { base: 0n }, fs: { base: 0n }, gs: { base: 0n } }) as unknown as Sregs,
@@ -26,7 +22,7 @@ function fakeVcpu(exits: (VcpuExit | (() => VcpuExit))[]) {
 }
 
 function setup(exits: (VcpuExit | (() => VcpuExit))[]) {
-  const { vcpu, calls } = fakeVcpu(exits);
+  const { vcpu, calls } = fakeVcpu();
   const memory = GuestMemory.allocate(2 << 20);
   const out: number[] = [];
   const irqs: string[] = [];
@@ -41,7 +37,7 @@ function setup(exits: (VcpuExit | (() => VcpuExit))[]) {
     },
   );
   const control = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES));
-  runner = new VcpuRunner(vcpu, memory, platform, control);
+  runner = new VcpuRunner(vcpu, scriptedRunPage(exits), memory, platform, control);
   return { runner, out, irqs, calls, control, memory };
 }
 

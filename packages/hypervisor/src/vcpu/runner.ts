@@ -1,7 +1,10 @@
 // The vCPU loop: KVM_RUN, then handle the exit right here (devices live in this thread), until the
 // guest ends or the main thread says stop. Synchronous on purpose: it runs in a worker_thread of its
 // own, and a kick (immediate_exit + SIGUSR2) is the only way in while KVM_RUN sleeps.
-import type { VcpuExit, VcpuFd } from '@isola/sys';
+// Port I/O and MMIO exits are read from the kvm_run page in place and dispatched through the buses'
+// flat tables (run-page.ts, devices/bus.ts): no object, view or message per exit. Every other exit is
+// decoded into VcpuExit first.
+import { EXIT_AGAIN, abi, type RunPage, type VcpuExit, type VcpuFd } from '@isola/sys';
 import { IsolaError } from '@isola/errors';
 import { hex, hypervisorError } from '../errors.js';
 import { handleInternalError, formatRegisters, needsEmulator } from '../emulation/failure.js';
@@ -24,6 +27,7 @@ export interface RunnerHooks {
 export class VcpuRunner {
   readonly counts: ExitCounts = { io: 0, mmio: 0, intr: 0, emulated: 0, other: 0 };
   readonly #vcpu: VcpuFd;
+  readonly #page: RunPage;
   readonly #memory: GuestMemory;
   readonly #platform: Platform;
   readonly #control: Int32Array;
@@ -33,8 +37,9 @@ export class VcpuRunner {
   /** An emulation failure that arrived before the emulator had loaded: handled first on the next run(). */
   #deferred: Extract<VcpuExit, { kind: 'internal-error' }> | undefined;
 
-  constructor(vcpu: VcpuFd, memory: GuestMemory, platform: Platform, control: Int32Array, hooks: RunnerHooks = {}) {
+  constructor(vcpu: VcpuFd, page: RunPage, memory: GuestMemory, platform: Platform, control: Int32Array, hooks: RunnerHooks = {}) {
     this.#vcpu = vcpu;
+    this.#page = page;
     this.#memory = memory;
     this.#platform = platform;
     this.#control = control;
@@ -46,7 +51,7 @@ export class VcpuRunner {
     this.#end ??= end;
   }
 
-  /** The x86 emulator, once loaded (the worker loads it in the background). */
+  /** The x86 emulator, once loaded (the worker loads it at the first 'needs-emulator'). */
   provideEmulator(emulator: Emulator): void {
     this.#emulator = emulator;
   }
@@ -61,11 +66,23 @@ export class VcpuRunner {
       const deferred = this.#deferred;
       this.#deferred = undefined;
       if (deferred && !this.#end) this.#handle(deferred);
+      const page = this.#page;
       while (!this.#end) {
         // A command set while this thread was busy in JS: its kick's immediate_exit makes the next
         // KVM_RUN return at once, and it is handled there.
-        this.#handle(this.#runOnce());
-        if (this.#deferred) return 'needs-emulator';
+        const reason = page.run();
+        if (reason === abi.KVM_EXIT_IO) this.#io();
+        else if (reason === abi.KVM_EXIT_MMIO) this.#mmio();
+        else if (reason === abi.KVM_EXIT_INTR) {
+          this.counts.intr++;
+          this.#kicked();
+        } else if (reason !== EXIT_AGAIN) {
+          // EXIT_AGAIN: an application processor waited for INIT/SIPI inside KVM_RUN; when they arrive,
+          // KVM returns EAGAIN once (arch/x86/kvm/x86.c, KVM_MP_STATE_UNINITIALIZED), and the VMM
+          // runs it again, as QEMU does.
+          this.#handle(page.decode(reason));
+          if (this.#deferred) return 'needs-emulator';
+        }
       }
     } catch (error) {
       const e = error instanceof IsolaError ? error : hypervisorError('EVCPU_THREAD', `vCPU ${this.#vcpu.id}: ${(error as Error).message}`, {}, error);
@@ -74,43 +91,44 @@ export class VcpuRunner {
     return this.#end!;
   }
 
-  /**
-   * One KVM_RUN. An application processor waits for INIT/SIPI inside KVM_RUN; when they arrive, KVM
-   * returns EAGAIN once (arch/x86/kvm/x86.c, the KVM_MP_STATE_UNINITIALIZED case) and the VMM runs it
-   * again, as QEMU does.
-   */
-  #runOnce(): VcpuExit | undefined {
-    try {
-      return this.#vcpu.run();
-    } catch (error) {
-      if (error instanceof IsolaError && error.code === 'EAGAIN') return undefined;
-      throw error;
+  #io(): void {
+    this.counts.io++;
+    const page = this.#page;
+    const bus = this.#platform.pio;
+    const port = page.ioPort;
+    const data = page.ioData();
+    const out = page.ioOut;
+    const count = page.ioCount;
+    // One access (all but rep ins/outs): the data is that access, no view to cut.
+    if (count === 1) {
+      if (out) bus.write(port, data);
+      else bus.read(port, data);
+      return;
+    }
+    const size = page.ioSize;
+    for (let i = 0; i < count; i++) {
+      const one = data.subarray(i * size, (i + 1) * size);
+      if (out) bus.write(port, one);
+      else bus.read(port, one);
     }
   }
 
-  #handle(exit: VcpuExit | undefined): void {
-    if (!exit) return;
+  #mmio(): void {
+    this.counts.mmio++;
+    const page = this.#page;
+    const address = page.mmioAddress;
+    const data = page.mmioData();
+    if (page.mmioIsWrite) this.#platform.mmio.write(address, data);
+    else this.#platform.mmio.read(address, data);
+    if (this.#hooks.onMmio) {
+      const exit = page.decode(abi.KVM_EXIT_MMIO) as Extract<VcpuExit, { kind: 'mmio' }>;
+      this.#hooks.onMmio(traceMmio(exit, this.#vcpu, this.#memory, this.#emulator));
+    }
+  }
+
+  /** Every exit but port I/O, MMIO and kicks, decoded. */
+  #handle(exit: VcpuExit): void {
     switch (exit.kind) {
-      case 'io': {
-        this.counts.io++;
-        const bus = this.#platform.pio;
-        for (let i = 0; i < exit.count; i++) {
-          const data = exit.data.subarray(i * exit.size, (i + 1) * exit.size);
-          if (exit.direction === 'out') bus.write(exit.port, data);
-          else bus.read(exit.port, data);
-        }
-        return;
-      }
-      case 'mmio':
-        this.counts.mmio++;
-        if (exit.isWrite) this.#platform.mmio.write(Number(exit.address), exit.data);
-        else this.#platform.mmio.read(Number(exit.address), exit.data);
-        if (this.#hooks.onMmio) this.#hooks.onMmio(traceMmio(exit, this.#vcpu, this.#memory, this.#emulator));
-        return;
-      case 'intr':
-        this.counts.intr++;
-        this.#kicked();
-        return;
       case 'internal-error': {
         if (!this.#emulator && needsEmulator(exit)) {
           this.#deferred = exit;

@@ -2,7 +2,7 @@
 // runs: builds the legacy devices, runs the loop, and reports how the guest ended. The thread is
 // spawned before the machine exists (loading Node and koffi here takes longer than building the VM),
 // so it first waits for its vCPU in an 'init' message.
-// The x86 emulator is loaded in the background (emulation/emulator.ts).
+// The x86 emulator is loaded only when the guest first needs it (emulation/emulator.ts).
 import { once } from 'node:events';
 import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { VcpuFd, VmFd, gettid } from '@isola/sys';
@@ -16,8 +16,9 @@ import { ByteRing } from './ring.js';
 import { VcpuRunner } from './runner.js';
 
 const post = (event: WorkerEvent) => parentPort!.postMessage(event);
-// The emulator loads while the guest runs; an emulation failure before it is there waits for it.
-const emulator: Promise<Emulator | Error> = loadEmulator().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+// The emulator loads at the first instruction KVM cannot execute (or before the guest runs, for a trace).
+let emulator: Promise<Emulator | Error> | undefined;
+const loadOnce = () => (emulator ??= loadEmulator().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))));
 post({ type: 'loaded' });
 const [data] = (await once(parentPort!, 'message')) as [VcpuWorkerData & { inbox: MessagePort }];
 
@@ -34,7 +35,7 @@ const platform = buildPlatform(data.platform, {
   exit: (status) => runner.end({ reason: 'exit', status }),
   reset: () => runner.end({ reason: 'reset' }),
 });
-runner = new VcpuRunner(vcpu, memory, platform, control, {
+runner = new VcpuRunner(vcpu, vcpu.page, memory, platform, control, {
   onKick() {
     for (let m = receiveMessageOnPort(data.inbox); m; m = receiveMessageOnPort(data.inbox)) {
       const message = m.message as MainMessage;
@@ -49,14 +50,14 @@ runner = new VcpuRunner(vcpu, memory, platform, control, {
 });
 // A trace disassembles every access, from the first: the emulator must be there before the guest runs.
 if (data.traceMmio) {
-  const loaded = await emulator;
+  const loaded = await loadOnce();
   if (!(loaded instanceof Error)) runner.provideEmulator(loaded);
 }
 
 post({ type: 'ready', tid: gettid() });
 let end = runner.run();
 while (end === 'needs-emulator') {
-  const loaded = await emulator;
+  const loaded = await loadOnce();
   if (loaded instanceof Error) {
     const e = hypervisorError('EVCPU_EMULATION', `vCPU ${data.vcpuId}: cannot load the x86 emulator (@isola/wasm): ${loaded.message}`, {}, loaded);
     runner.end({ reason: 'error', code: e.code, message: e.message, details: e.details });
