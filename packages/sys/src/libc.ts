@@ -1,10 +1,10 @@
-// The one file that imports koffi: raw libc entry points with their C prototypes. Nothing here checks
+// The one file that uses koffi (loaded by koffi.ts): raw libc entry points with their C prototypes. Nothing here checks
 // results; the typed wrappers in syscalls/ and kvm/ do that, and throw SyscallError.
 //
 // ioctl, fcntl, open and syscall are variadic in C. On x86-64 a variadic callee receives integer and
 // pointer arguments exactly as a fixed-argument one does, so each is declared here with the fixed
 // prototypes isola uses: koffi then avoids parsing argument types on every call (KVM_RUN is hot).
-import koffi from 'koffi';
+import { koffi } from './koffi.js';
 
 const lib = koffi.load('libc.so.6');
 
