@@ -54,6 +54,8 @@ function saveCache() {
 }
 
 runtime.exports.main(argv).then((code) => {
-  process.exitCode = code;
   saveCache();
+  // Everything main() started has finished: exit at once rather than tear down the heap and the
+  // environment as a natural exit does (~4 ms of CPU, measured in bench/runtime's conditions).
+  process.exit(code);
 });

@@ -32,6 +32,15 @@ export class CgroupDir {
     return existsSync(this.file(name));
   }
 
+  /** The child cgroups (the directories among the interface files); empty when it is gone. */
+  children(): CgroupDir[] {
+    try {
+      return readdirSync(this.path, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => this.child(e.name));
+    } catch {
+      return [];
+    }
+  }
+
   /** The names in this directory (interface files and child cgroups); empty when it is gone. */
   list(): string[] {
     try {

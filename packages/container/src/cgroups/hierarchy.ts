@@ -89,18 +89,24 @@ export async function addProcess(h: Hierarchy, pid: number): Promise<void> {
 /** Pids in the cgroup and every cgroup below it. */
 export function processes(dir: CgroupDir): number[] {
   const pids = (dir.readOptional('cgroup.procs') ?? '').split('\n').filter(Boolean).map(Number);
-  for (const name of dir.list()) {
-    const child = dir.child(name);
-    if (child.exists('cgroup.procs')) pids.push(...processes(child));
-  }
+  for (const child of dir.children()) pids.push(...processes(child));
   return pids;
 }
 
-/** Child cgroups first, then the cgroup itself; a directory already gone counts as removed. */
+/**
+ * The cgroup and the cgroups below it; a directory already gone counts as removed. rmdir comes first:
+ * a container's cgroup rarely has children, and listing each hierarchy's directory is not free.
+ */
 function removeTree(dir: CgroupDir): void {
-  for (const name of dir.list()) {
-    const child = dir.child(name);
-    if (child.exists('cgroup.procs')) removeTree(child);
+  try {
+    rmdirSync(dir.path);
+    return;
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code === 'ENOENT') return;
+    const children = code === 'EBUSY' || code === 'ENOTEMPTY' ? dir.children() : [];
+    if (children.length === 0) throw error;
+    for (const child of children) removeTree(child);
   }
   try {
     rmdirSync(dir.path);

@@ -1,11 +1,14 @@
 // Control groups for containers on cgroup v1, v2 and hybrid hosts: the public API.
 export { createCgroup, type Cgroup, type CgroupOptions } from './manager.js';
+export { primeAttach, ownCgroupProcs } from './prime.js';
 export type { FreezerState } from './controller.js';
 export {
   parseCgroupMounts,
   cgroupLayout,
   cgroupHost,
   readCgroupHost,
+  readCgroupMounts,
+  conventionalCgroupMounts,
   readControllers,
   locateController,
   type CgroupMode,

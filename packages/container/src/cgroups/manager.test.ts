@@ -188,6 +188,14 @@ describe('cgroups on this host', () => {
     for (const dir of Object.values(cgroup.paths)) expect(existsSync(dir), dir).toBe(false);
   });
 
+  needsRoot('destroy removes the cgroups a container made below its own, in every hierarchy', async () => {
+    const outer = testCgroup('outer');
+    outer.create();
+    createCgroup(`${outer.path}/inner/deeper`).create();
+    await outer.destroy();
+    for (const dir of Object.values(outer.paths)) expect(existsSync(dir), dir).toBe(false);
+  });
+
   needsRoot('destroy names what is left when a process will not leave', async () => {
     const cgroup = createCgroup(`${parent}/stuck`, { destroyTimeoutMs: 50 });
     cgroups.push(cgroup);

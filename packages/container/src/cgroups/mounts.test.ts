@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cgroupHost, cgroupLayout, locateController, parseCgroupMounts, readCgroupHost } from './mounts.js';
+import { cgroupHost, cgroupLayout, conventionalCgroupMounts, locateController, parseCgroupMounts, readCgroupHost, readCgroupMounts, readControllers } from './mounts.js';
 
 // mountinfo texts as real hosts of each kind print them.
 const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
@@ -55,5 +55,43 @@ describe('cgroup mode from the mount table', () => {
 
   it('reads this host', () => {
     expect(['v1', 'v2', 'hybrid']).toContain(readCgroupHost().mode);
+  });
+});
+
+describe('cgroup mounts without the mount table', () => {
+  const TMPFS = 0x01021994;
+  const CGROUP = 0x27e0eb;
+  const CGROUP2 = 0x63677270;
+  const SELF_HYBRID = '9:name=systemd:/\n4:memory:/a/b\n2:cpu,cpuacct:/\n0::/\n';
+  const fs = (types: Record<string, number>) => (path: string) => types[path];
+
+  it('finds the usual hybrid layout from /proc/self/cgroup and statfs, in mount order', () => {
+    const types = { '/sys/fs/cgroup': TMPFS, '/sys/fs/cgroup/cpu,cpuacct': CGROUP, '/sys/fs/cgroup/memory': CGROUP, '/sys/fs/cgroup/systemd': CGROUP, '/sys/fs/cgroup/unified': CGROUP2 };
+    const host = cgroupHost(conventionalCgroupMounts(SELF_HYBRID, fs(types))!, () => ['hugetlb']);
+    expect(host.mode).toBe('hybrid');
+    expect(host.v1).toEqual([
+      { mountpoint: '/sys/fs/cgroup/cpu,cpuacct', controllers: ['cpu', 'cpuacct'] },
+      { mountpoint: '/sys/fs/cgroup/memory', controllers: ['memory'] },
+      { mountpoint: '/sys/fs/cgroup/systemd', controllers: [], name: 'systemd' },
+    ]);
+    expect(host.v2).toEqual({ mountpoint: '/sys/fs/cgroup/unified', controllers: ['hugetlb'] });
+  });
+
+  it('finds a pure cgroup2 host', () => {
+    expect(conventionalCgroupMounts('0::/user.slice\n', fs({ '/sys/fs/cgroup': CGROUP2 }))).toEqual([{ mountpoint: '/sys/fs/cgroup', root: '/', fstype: 'cgroup2', superOptions: ['rw'] }]);
+  });
+
+  it('gives up (so the mount table is read) wherever the layout is unusual', () => {
+    const usual = { '/sys/fs/cgroup': TMPFS, '/sys/fs/cgroup/cpu,cpuacct': CGROUP, '/sys/fs/cgroup/memory': CGROUP, '/sys/fs/cgroup/systemd': CGROUP, '/sys/fs/cgroup/unified': CGROUP2 };
+    expect(conventionalCgroupMounts(SELF_HYBRID, fs({ ...usual, '/sys/fs/cgroup/memory': TMPFS }))).toBeNull();
+    expect(conventionalCgroupMounts(SELF_HYBRID, fs({ ...usual, '/sys/fs/cgroup/unified': 0 }))).toBeNull();
+    expect(conventionalCgroupMounts(SELF_HYBRID, fs({ '/sys/fs/cgroup': 0xef53 }))).toBeNull();
+    expect(conventionalCgroupMounts('2:cpu:/\n0::/\n', fs({ '/sys/fs/cgroup': CGROUP2 }))).toBeNull();
+    expect(conventionalCgroupMounts('garbage\n', fs(usual))).toBeNull();
+  });
+
+  it('agrees with the mount table on this host', () => {
+    const normalise = (host: ReturnType<typeof readCgroupHost>) => ({ ...host, v1: [...host.v1].sort((a, b) => a.mountpoint.localeCompare(b.mountpoint)) });
+    expect(normalise(cgroupHost(readCgroupMounts(), readControllers))).toEqual(normalise(readCgroupHost('/proc/self/mountinfo')));
   });
 });

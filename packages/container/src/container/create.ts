@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { IsolaError } from '@isola/errors';
 import { READY, abi, close, getrlimit, kill, open, pipe2, setns, spawnChild, steps as s, unixConnect, waitid, write, procStat, type SpawnedChild, type Step } from '@isola/sys';
-import { createCgroup, readCgroupHost } from '../cgroups/index.js';
+import { cgroupHost as hostOf, createCgroup, primeAttach, readCgroupMounts, readControllers } from '../cgroups/index.js';
 import { consoleSteps } from '../process/console.js';
 import { planProcess } from '../process/plan.js';
 import { checkPreservedFds } from '../process/preserve-fds.js';
@@ -71,20 +71,24 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
   const preserveFds = checkPreservedFds(options.preserveFds, fixedFd());
   if (!namespaces.has('mount')) throw new IsolaError('ECONFIG', 'config.json: linux.namespaces: isola needs a mount namespace to build the root filesystem');
 
+  // The child's move into its cgroup waits for an RCU grace period unless one has just passed: start
+  // that wait now, so that it passes while the container is planned and cloned (cgroups/prime.ts).
+  // The waiting write holds cgroup_mutex, which mkdir in cgroupfs needs too: the cgroup is made after
+  // the clone, before the child, which waits for it, goes on.
+  const cgroupMounts = readCgroupMounts();
+  void primeAttach(cgroupMounts);
   store.claim(options.id);
-  const cgroupHost = readCgroupHost();
+  const cgroupHost = hostOf(cgroupMounts, readControllers);
   const cgroup = createCgroup(spec.linux?.cgroupsPath || `/isola/${options.id}`, { host: cgroupHost });
   const fds: number[] = [];
   let child: SpawnedChild | undefined;
   try {
-    cgroup.create();
     const resources: LinuxResources = { ...spec.linux?.resources, devices: deviceRules(spec) };
     if (cgroup.mode === 'v2') {
       // Device rules on cgroup v2 need an eBPF program isola does not load yet.
       if (spec.linux?.resources?.devices?.length) options.warn?.('linux.resources.devices: not enforced on cgroup v2 yet');
       delete resources.devices;
     }
-    await cgroup.set(resources);
 
     const [syncR, syncW] = pipe2();
     fds.push(syncR, syncW);
@@ -140,6 +144,8 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     const pid = child.pid;
     writeIdMap(pid, 'uid_map', spec.linux?.uidMappings);
     writeIdMap(pid, 'gid_map', spec.linux?.gidMappings);
+    cgroup.create();
+    await cgroup.set(resources);
     await cgroup.apply(pid);
     if (spec.process.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(spec.process.oomScoreAdj));
     const record: ContainerRecord = {

@@ -28,7 +28,7 @@ export async function startContainer(id: string, options: { root?: string; warn?
   } finally {
     closeSync(fd);
   }
+  store.markStarted(id);
   record.started = true;
-  store.write(record);
   await runHooks('poststart', record.config.hooks, stateOf(record, 'running'), options.warn);
 }

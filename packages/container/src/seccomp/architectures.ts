@@ -19,11 +19,38 @@ export interface Architecture {
   end: number;
   /** libseccomp treats the ABI as 32-bit (ARCH_SIZE_32, x32 too) and compares only arguments' low halves. */
   narrow: boolean;
-  syscalls: ReadonlyMap<string, number>;
+  syscalls: SyscallTable;
 }
 
-const table = (names: Readonly<Record<string, number>>, bit = 0): ReadonlyMap<string, number> =>
-  new Map(Object.entries(names).map(([name, nr]) => [name, (nr | bit) >>> 0]));
+/**
+ * One ABI's syscall numbers by name, read straight from its generated table: building Maps of the
+ * ~1,300 names instead cost ~3 ms of every isola-runtime start, most containers' seccomp profile
+ * looking up a few hundred of them.
+ */
+export class SyscallTable {
+  constructor(
+    private readonly numbers: Readonly<Record<string, number>>,
+    private readonly bit = 0,
+  ) {}
+
+  get size(): number {
+    return Object.keys(this.numbers).length;
+  }
+
+  has(name: string): boolean {
+    return Object.hasOwn(this.numbers, name);
+  }
+
+  get(name: string): number | undefined {
+    return this.has(name) ? (this.numbers[name]! | this.bit) >>> 0 : undefined;
+  }
+
+  keys(): IterableIterator<string> {
+    return Object.keys(this.numbers)[Symbol.iterator]();
+  }
+}
+
+const table = (names: Readonly<Record<string, number>>, bit = 0): SyscallTable => new SyscallTable(names, bit);
 
 const U32_END = 2 ** 32;
 

@@ -1,6 +1,8 @@
-// Where containers live between commands: <root>/<id>/state.json (written atomically), next to the
-// exec fifo that holds a created container before `start`. The default root follows runc's /run/runc.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+// Where containers live between commands: <root>/<id>/state.json (written atomically by `create`), and
+// an empty `started` file that `start` adds. Adding a file is one atomic step; rewriting state.json
+// through rename would replace a file just written, which ext4 answers by flushing it to disk
+// (auto_da_alloc), and `delete` then waits for that write. The default root follows runc's /run/runc.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IsolaError } from '@isola/errors';
 import type { Spec } from '../spec/types.js';
@@ -18,7 +20,7 @@ export interface ContainerRecord {
   /** ISO 8601, as runc's state prints it. */
   created: string;
   cgroupPath: string;
-  /** Whether start has run (the exec fifo is gone once it has). */
+  /** Whether start has run: false in state.json, true once the `started` file exists. */
   started: boolean;
   /** The child's copy of the start pipe's write end: `start` writes to /proc/PID/fd/N to release it. */
   syncFd: number;
@@ -66,11 +68,18 @@ export class StateStore {
     renameSync(`${path}.tmp`, path);
   }
 
+  /** Records that `start` has released the container's process (see the top of this file). */
+  markStarted(id: string): void {
+    closeSync(openSync(join(this.dir(id), 'started'), 'w', 0o600));
+  }
+
   read(id: string): ContainerRecord {
     checkId(id);
     const path = join(this.dir(id), 'state.json');
     if (!existsSync(path)) throw new IsolaError('ENOTFOUND', `container "${id}" does not exist`);
-    return JSON.parse(readFileSync(path, 'utf8')) as ContainerRecord;
+    const record = JSON.parse(readFileSync(path, 'utf8')) as ContainerRecord;
+    if (!record.started && existsSync(join(this.dir(id), 'started'))) record.started = true;
+    return record;
   }
 
   list(): string[] {
@@ -83,7 +92,13 @@ export class StateStore {
     // else found there still goes, the slow way.
     const dir = this.dir(id);
     try {
-      rmSync(join(dir, 'state.json'), { force: true });
+      for (const name of ['started', 'state.json']) {
+        try {
+          unlinkSync(join(dir, name));
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        }
+      }
       rmdirSync(dir);
     } catch {
       rmSync(dir, { recursive: true, force: true });
