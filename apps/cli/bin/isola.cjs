@@ -68,6 +68,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v' || args[0]
   require.cache[bundle] = cli;
   runCached(cli, bundle);
   cli.loaded = true;
+  if (process.env.ISOLA_TIMING === '1') process.stderr.write(`isola-timing: cli loaded at ${performance.now().toFixed(1)} ms\n`);
 
   // Written once the command has run, so that the functions it compiled on the way are in it too; only
   // for isola's commands (a mistyped word would leave a cache behind each), replacing earlier builds' ones.

@@ -7,11 +7,16 @@
 // isola's own packages stay external (commands import them lazily, when they run), except
 // @isola/image: its ~60 modules cost `isola pull` 90-480 ms to resolve and load here, so it becomes
 // one chunk of its own (dist/isola-*.cjs), loaded only by the image commands' dynamic import.
-import { readdirSync, rmSync } from 'node:fs';
+// Built into a directory of its own and renamed into dist/ file by file, chunks first (as the engine's
+// bundle is): a command started during a rebuild never finds a chunk missing or half-written.
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { build } from 'rolldown';
 
 // the ES module bundle and chunks of earlier builds
 for (const name of readdirSync('dist')) if (/^isola.*\.mjs$/.test(name)) rmSync(`dist/${name}`);
+const out = `dist/.bundle-${process.pid}`;
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out);
 
 // oclif sorts its command ids with localeCompare, and a process's first localeCompare loads ICU's
 // collation data: 25-40 ms of every command's start. The ids are lowercase ASCII words joined by ':'
@@ -26,12 +31,32 @@ const plainCommandSort = {
   },
 };
 
-await build({
-  input: 'dist/entry.js',
-  platform: 'node',
-  external: [/^node:/, /^@isola\/(?!image$)/, 'koffi', 'typescript', 'ts-node', 'tsx'],
-  treeshake: true,
-  logLevel: 'warn',
-  plugins: [plainCommandSort],
-  output: { dir: 'dist', format: 'cjs', entryFileNames: 'isola.cjs', chunkFileNames: 'isola-[name].cjs', dynamicImportInCjs: false },
-});
+// oclif checks at load that Node satisfies the CLI's package.json `engines`, with semver (its regexes
+// are built on load: ~4 ms of every command). isola's package.json has no `engines`, so the check
+// always ends in the TypeError it catches: it is dropped.
+const noEngineCheck = {
+  name: 'no-engine-check',
+  transform(code, id) {
+    if (!id.replaceAll('\\', '/').endsWith('/@oclif/core/lib/index.js')) return null;
+    const call = '\ncheckNodeVersion();';
+    if (!code.includes(call)) throw new Error(`${id}: oclif no longer calls checkNodeVersion() on load`);
+    return code.replace(call, '\n');
+  },
+};
+
+try {
+  await build({
+    input: 'dist/entry.js',
+    platform: 'node',
+    external: [/^node:/, /^@isola\/(?!image$)/, 'koffi', 'typescript', 'ts-node', 'tsx'],
+    treeshake: true,
+    logLevel: 'warn',
+    plugins: [plainCommandSort, noEngineCheck],
+    output: { dir: out, format: 'cjs', entryFileNames: 'isola.cjs', chunkFileNames: 'isola-[name].cjs', dynamicImportInCjs: false },
+  });
+  const made = readdirSync(out);
+  for (const name of [...made.filter((n) => n !== 'isola.cjs'), 'isola.cjs']) renameSync(`${out}/${name}`, `dist/${name}`);
+  for (const name of readdirSync('dist')) if (/^isola-.*\.cjs$/.test(name) && !made.includes(name)) rmSync(`dist/${name}`);
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}

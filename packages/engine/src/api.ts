@@ -6,8 +6,9 @@ import { removeContainer } from './containers/remove.js';
 import { signalContainer, stopContainer, waitForExit } from './containers/signal.js';
 import { Launcher, launchContainer, startCreated } from './containers/start.js';
 
-export async function createContainerFromImage(options: CreateOptions): Promise<string> {
-  const launcher = new Launcher();
+/** `options.launcher`: one the caller started early (as `isola create` does before it loads the engine). */
+export async function createContainerFromImage(options: CreateOptions & { launcher?: Launcher }): Promise<string> {
+  const launcher = options.launcher ?? new Launcher();
   let config;
   try {
     config = await createFromImage(options);

@@ -14,7 +14,8 @@ import { procStartTime } from './containers/observe.js';
 import { removeContainer } from './containers/remove.js';
 import { showLogs } from './containers/logs.js';
 import { signalContainer, waitForExit } from './containers/signal.js';
-import { Launcher, launchContainer } from './containers/start.js';
+import { type Launcher, launcherFor } from './containers/launcher.js';
+import { launchContainer } from './containers/start.js';
 import { type ContainerStore, bootId } from './containers/store.js';
 import { startAndExec } from './monitor/launch.js';
 import { encodeExitRecord } from './monitor/monitor.js';
@@ -22,31 +23,42 @@ import { attachTerminal } from './tty/attach.js';
 import { ConsoleSocket } from './tty/console-socket.js';
 import { withStdio } from './tty/stdio.js';
 import { type PtySession, relayPty } from './tty/terminal.js';
+import { mark } from './timing/mark.js';
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
+  /** The launcher, when the caller started it early (launcherFor(options), before loading the engine). */
+  launcher?: Launcher;
 }
 
 /** Runs the container; returns its exit status (foreground) or its id (detached). */
 export async function runImage(options: RunOptions): Promise<number | string> {
-  const launcher = options.autoRemove && !options.detach ? undefined : new Launcher({ attachStdin: options.interactive && !options.detach && !options.tty });
+  mark('engine entered');
+  const launcher = options.launcher ?? launcherFor(options);
   let config;
+  let stores;
   try {
-    config = await createFromImage(options);
+    stores = await openStores(options.root);
+    config = await createFromImage(options, stores);
   } catch (error) {
     launcher?.cancel();
     throw error;
   }
-  const { images, containers } = await openStores(options.root);
+  const { images, containers } = stores;
   if (!launcher) {
+    let reaped = false;
     try {
-      return await runInProcess(containers, config.id, { interactive: options.interactive ?? false });
+      const code = await runInProcess(containers, config.id, { interactive: options.interactive ?? false });
+      reaped = true;
+      return code;
     } finally {
-      await removeContainer(containers, images, config.id, { force: true });
+      await removeContainer(containers, images, config.id, { force: true, reaped });
+      mark('removed');
     }
   }
   try {
     await launchContainer(containers, config.id, 'start', launcher);
+    mark('launched');
   } catch (error) {
     await removeContainer(containers, images, config.id, { force: true }).catch(() => {});
     throw error;
@@ -80,6 +92,7 @@ async function runInProcess(containers: ContainerStore, id: string, options: { i
   let pty: PtySession | undefined;
   try {
     created = await withStdio({ stdin: options.interactive, output: true }, () => createContainer({ id, bundle, root, spec, consoleSocket: consoleSocket?.path }));
+    mark('init created');
     if (consoleSocket) pty = relayPty(consoleSocket.receive(), options);
   } finally {
     consoleSocket?.close();
@@ -104,7 +117,9 @@ async function runCreated(containers: ContainerStore, id: string, spec: { root: 
     monitorPid: process.pid, monitorStartTime: procStartTime(process.pid) ?? 0, startedAt: new Date().toISOString(),
   });
   await startAndExec(id, root, record, child);
+  mark('init started');
   const code = (await waitForInit(record.pid, record.startTime)) ?? 255;
+  mark('init exited');
   writeFileSync(containers.path(id, 'exit'), encodeExitRecord(code));
   return code;
 }

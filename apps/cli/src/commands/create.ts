@@ -13,7 +13,16 @@ export default class Create extends IsolaCommand {
     const [flagArgv, rest] = splitAtImage(this.argv);
     const { flags } = await this.parse(Create, [...flagArgv, rest[0] ?? '']);
     const [image, ...command] = rest;
-    const { createContainerFromImage } = await import('@isola/engine');
-    process.stdout.write(`${await createContainerFromImage(createOptions(flags, image!, command))}\n`);
+    // The container's launcher starts loading now, while this process loads the engine (as run does).
+    const { Launcher } = await import('@isola/engine/launcher');
+    const launcher = new Launcher();
+    let engine;
+    try {
+      engine = await import('@isola/engine');
+    } catch (error) {
+      launcher.cancel();
+      throw error;
+    }
+    process.stdout.write(`${await engine.createContainerFromImage({ ...createOptions(flags, image!, command), launcher })}\n`);
   }
 }

@@ -9,6 +9,7 @@ import { findImage, parsePullPolicy } from './image.js';
 import { parseSecurityOpts, readEnvFiles } from './security-opts.js';
 import { type ContainerConfig, ContainerStore } from './store.js';
 import { removeContainer } from './remove.js';
+import { volatileOverlayOps } from './volatile-rootfs.js';
 import { applyInit } from '../init/init.js';
 import { terminalSize } from '../tty/terminal.js';
 import { type LimitOptions, parseLimits } from '../limits/parse.js';
@@ -18,6 +19,7 @@ import { checkBindSources, prepareMounts, withUserMounts } from '../volumes/atta
 import { VolumeStore } from '../volumes/store.js';
 import { type NetworkFlags, planNetwork } from '../networks/mode.js';
 import { applyNetwork, attachNetwork } from '../networks/attach.js';
+import { mark } from '../timing/mark.js';
 
 export interface CreateOptions extends MountFlags, LimitOptions, NetworkFlags {
   image: string;
@@ -84,8 +86,11 @@ export async function openStores(root?: string): Promise<{ images: ImageStore; c
   return { images, containers: new ContainerStore(images.root) };
 }
 
-/** Makes the record, rootfs and bundle of a new container; returns its config. Leaves nothing on failure. */
-export async function createFromImage(options: CreateOptions): Promise<ContainerConfig> {
+/**
+ * Makes the record, rootfs and bundle of a new container; returns its config. Leaves nothing on failure.
+ * `stores`: the caller's, when it has opened them already (run uses them afterwards too).
+ */
+export async function createFromImage(options: CreateOptions, stores?: Awaited<ReturnType<typeof openStores>>): Promise<ContainerConfig> {
   // Every flag is checked before anything exists: a bad value leaves nothing behind.
   const mountRequests = parseMountFlags(options);
   checkBindSources(mountRequests);
@@ -93,9 +98,12 @@ export async function createFromImage(options: CreateOptions): Promise<Container
   const pullPolicy = parsePullPolicy(options.pull);
   const security = parseSecurityOpts(options.securityOpt);
   const fileEnv = readEnvFiles(options.envFile);
-  const { images, containers } = await openStores(options.root);
+  mark('flags checked');
+  const { images, containers } = stores ?? (await openStores(options.root));
+  mark('stores open');
   const resolved = await findImage(images, options.image, pullPolicy);
   const image = ((await images.readConfig(resolved.record)).config ?? {}) as ImageRuntimeConfig;
+  mark('image found');
   const entrypoint = options.entrypoint !== undefined ? (options.entrypoint ? [options.entrypoint] : []) : (image.Entrypoint ?? []);
   const cmd = options.command?.length ? options.command : options.entrypoint !== undefined ? [] : (image.Cmd ?? []);
   const args = [...entrypoint, ...cmd];
@@ -118,7 +126,9 @@ export async function createFromImage(options: CreateOptions): Promise<Container
   try {
     config.network = network;
     const attached = await attachNetwork(containers, config, network);
-    const rootfs = await createRootfs(images, options.image, id);
+    mark('network attached');
+    const rootfs = await createRootfs(images, options.image, id, options.autoRemove ? { ops: volatileOverlayOps() } : {});
+    mark('rootfs mounted');
     config.mounts = prepareMounts(volumes, mountRequests, rootfs.path, madeVolumes);
     if (Object.keys(resources).length) config.limits = limits;
     const spec = containerSpec({
@@ -138,6 +148,7 @@ export async function createFromImage(options: CreateOptions): Promise<Container
     mkdirSync(containers.bundle(id), { recursive: true });
     writeFileSync(`${containers.bundle(id)}/config.json`, JSON.stringify(spec, null, 2));
     containers.writeConfig(config);
+    mark('bundle written');
   } catch (error) {
     containers.writeConfig(config);
     await removeContainer(containers, images, id, { force: true }).catch(() => {});

@@ -19,6 +19,11 @@ export interface RemoveOptions {
   force?: boolean;
   /** Remove its anonymous volumes too (docker rm -v); --rm containers always do. */
   volumes?: boolean;
+  /**
+   * The caller was the init's parent and has reaped it (a foreground --rm): there is no monitor, and
+   * nothing to observe or record about an exit that nobody will read.
+   */
+  reaped?: boolean;
 }
 
 export async function removeContainer(containers: ContainerStore, images: ImageStore, id: string, options: RemoveOptions = {}): Promise<void> {
@@ -28,8 +33,8 @@ export async function removeContainer(containers: ContainerStore, images: ImageS
   } catch {
     return; // already removed (a --rm cleanup and `rm` racing)
   }
-  const observed = await observe(containers, id);
-  if (observed.status === 'running' && !options.force) {
+  const observed = options.reaped ? undefined : await observe(containers, id);
+  if (observed?.status === 'running' && !options.force) {
     throw new IsolaError('ESTATE', `cannot remove container "${config.name}": it is running: stop it first or use --force`);
   }
   // deleteContainer kills every process in the cgroup and waits for the init to go.
@@ -38,9 +43,10 @@ export async function removeContainer(containers: ContainerStore, images: ImageS
   });
   rmSync(join(containers.runtimeRoot, id), { recursive: true, force: true });
   // The monitor writes the exit file when the init goes: let it finish before the directory goes.
-  const { monitorPid, monitorStartTime } = observed.state;
-  if (monitorPid !== process.pid) {
-    for (let i = 0; i < 300 && isAlive(monitorPid, monitorStartTime); i++) await sleep(10);
+  // It does so within a millisecond or two of the init's end: checked at 1, 2, 4, 8, then every 10 ms (3 s at most).
+  if (observed && observed.state.monitorPid !== process.pid) {
+    const { monitorPid, monitorStartTime } = observed.state;
+    for (let waited = 0, delay = 1; waited < 3000 && isAlive(monitorPid, monitorStartTime); waited += delay, delay = Math.min(delay * 2, 10)) await sleep(delay);
   }
   detachNetwork(containers, id);
   await removeRootfs(images, id);

@@ -1,16 +1,18 @@
-// The process that makes a container's init and then becomes its monitor. `start.ts` spawns it detached
-// early, so that its ~0.3 s of loading overlaps the caller's work on the image and rootfs; once the
-// container's record is ready it gets `{ root, id, mode }` as a line on stdin. It creates the container
-// with the write ends of two pipes as the init's stdout and stderr, reports `{ pid }` (or the error)
-// on fd 3, and execs the monitor in its own place: the monitor is then the init's real parent, without
-// a subreaper, and the 40 MB of Node are gone. Reused as the monitor's exit command for --rm
-// (`node launch.js ROOT ID remove`).
+// The process that makes a container's init and then becomes its monitor. `containers/launcher.ts`
+// spawns it detached early (`isola run` does before it loads the engine), so that its loading overlaps
+// the caller's work on the image and rootfs; once the container's record is ready it gets
+// `{ root, id, mode }` as a line on stdin. It creates the container with the write ends of two pipes as
+// the init's stdout and stderr, reports `{ pid }` (or the error) on fd 3, and execs the monitor in its
+// own place: the monitor is then the init's real parent, without a subreaper, and the 40 MB of Node
+// are gone. What it prints on its way (an uncaught error, ISOLA_TIMING marks) goes to the caller's
+// stderr pipe, which the caller reads for the reason when no report comes. Reused as the monitor's
+// exit command for --rm (`node launch.js ROOT ID remove`).
 // With -t the init's stdio is a pty instead: its master comes back over a console socket and takes
 // the stdout pipe's place (the monitor logs it as stdout). Stdin: see placeStdin.
 //
 // Node has no dup2: `close(n)` then `fcntl(fd, F_DUPFD, n)` puts fd at n, since n is the lowest free.
 import { readFileSync, readSync, writeSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { createContainer, deleteContainer, startContainer } from '@isola/container';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type SpawnedChild, abi, close, execve, fcntl, mkfifo, open, pipe2, umount2 } from '@isola/sys';
@@ -19,11 +21,14 @@ import { ContainerStore, bootId } from '../containers/store.js';
 import { isAlive, procStartTime } from '../containers/observe.js';
 import { installMonitor } from './monitor.js';
 import { ConsoleSocket } from '../tty/console-socket.js';
+import { mark, markTo } from '../timing/mark.js';
+import { LAUNCH_SCRIPT } from './launch-script.js';
 
-/** fcntl's F_DUPFD (0): not among @isola/sys's constants. */
+/** fcntl's F_DUPFD (0) and F_DUPFD_CLOEXEC (1030): not among @isola/sys's constants. */
 const F_DUPFD = 0;
+const F_DUPFD_CLOEXEC = 1030;
 
-export const LAUNCH_SCRIPT = fileURLToPath(import.meta.url);
+export { LAUNCH_SCRIPT };
 
 function moveTo(fd: number, target: number): void {
   close(target);
@@ -61,6 +66,7 @@ async function launch(root: string, id: string, start: boolean, attachStdin: boo
   const [errRead, errWrite] = pipe2();
   moveTo(outWrite, 1);
   moveTo(errWrite, 2);
+  mark('launcher stdio placed');
   // -t: the pty's master comes back here, and the monitor logs it in place of the stdout pipe.
   const consoleSocket = spec.process.terminal ? new ConsoleSocket() : undefined;
   let master: number | undefined;
@@ -77,6 +83,7 @@ async function launch(root: string, id: string, start: boolean, attachStdin: boo
     consoleSocket?.close();
   }
   const { record, child } = created;
+  mark('launcher init created');
   try {
     // The init holds its root in its own mount namespace; the host needs no mount of it.
     try {
@@ -112,9 +119,13 @@ async function launch(root: string, id: string, start: boolean, attachStdin: boo
   moveTo(log, 2);
   // Reported once the fds are in place: `run -t` takes its copy of the master from the monitor's fd 0.
   report({ pid: record.pid });
+  mark('launcher reported');
   const config = store.config(id);
   const exitCommand = config.autoRemove ? [process.execPath, LAUNCH_SCRIPT, root, id, 'remove'] : [];
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+  // The caller has its answer: now the bundle's code cache, if it was missing (dist/launch.cjs, the
+  // entry, compiles the bundle through it; no `exit` event comes after an exec).
+  (createRequire(import.meta.url).main?.exports as { saveCodeCache?: () => void } | undefined)?.saveCodeCache?.();
   execve(monitor, ['isola-monitor', String(record.pid), store.path(id), ...exitCommand], env);
 }
 
@@ -149,12 +160,38 @@ function readOrder(): { root: string; id: string; mode: string; stdin?: 'attach'
   return JSON.parse(text.slice(0, text.indexOf('\n'))) as { root: string; id: string; mode: string; stdin?: 'attach' };
 }
 
+/**
+ * Keeps the caller's end of stderr on a close-on-exec fd: fd 2 becomes the container's stderr before
+ * the init is made, so that what goes wrong afterwards (an uncaught error, the timing marks) would
+ * otherwise land in the container's log, or nowhere once the caller has gone. The caller reads it for
+ * the reason when no report comes (containers/start.ts).
+ */
+function keepCallerStderr(): number {
+  const fd = fcntl(2, F_DUPFD_CLOEXEC, 10);
+  markTo(fd);
+  const fail = (error: unknown) => {
+    try {
+      writeSync(fd, `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      report({ error: { code: (error as { code?: string }).code ?? 'ELAUNCH', message: describeError(error).replace(/^Error: /, '') } });
+    } catch {
+      // the caller has gone: nobody is left to tell
+    }
+    process.exit(1);
+  };
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
+  return fd;
+}
+
 async function main(): Promise<void> {
   if (process.argv.length === 2) {
     let order;
     try {
+      mark('launcher loaded');
+      keepCallerStderr();
       order = readOrder();
       if (!order) return;
+      mark('launcher order read');
       await launch(order.root, order.id, order.mode === 'start', order.stdin === 'attach');
     } catch (error) {
       report({ error: { code: (error as { code?: string }).code ?? 'ELAUNCH', message: describeError(error).replace(/^Error: /, '') } });
