@@ -5,8 +5,9 @@
 // there (Node 20: "A dynamic import callback was not specified"), so dynamic imports become require():
 // Node 20.19+ loads isola's ES module packages that way (none of them has a top-level await).
 // isola's own packages stay external (commands import them lazily, when they run), except
-// @isola/image: its ~60 modules cost `isola pull` 90-480 ms to resolve and load here, so it becomes
-// one chunk of its own (dist/isola-*.cjs), loaded only by the image commands' dynamic import.
+// @isola/image and @isola/qcow2: their ~60 and ~50 modules cost `isola pull` 90-480 ms and `isola img`
+// ~80 ms to resolve and load here, so each becomes a chunk of its own (dist/isola-*.cjs), loaded only
+// by its commands' dynamic import.
 // Built into a directory of its own and renamed into dist/ file by file, chunks first (as the engine's
 // bundle is): a command started during a rebuild never finds a chunk missing or half-written.
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
@@ -48,7 +49,7 @@ try {
   await build({
     input: 'dist/entry.js',
     platform: 'node',
-    external: [/^node:/, /^@isola\/(?!image$)/, 'koffi', 'typescript', 'ts-node', 'tsx'],
+    external: [/^node:/, /^@isola\/(?!(image|qcow2)$)/, 'koffi', 'typescript', 'ts-node', 'tsx'],
     treeshake: true,
     logLevel: 'warn',
     plugins: [plainCommandSort, noEngineCheck],

@@ -1,0 +1,107 @@
+// `isola img` as users run it, with qemu-img (Debian qemu-utils) as the judge of what it writes: the
+// built binary, real files, real exit statuses.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect } from 'vitest';
+import { itNeeds } from '../support/requirements.js';
+
+const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'isola-img-e2e-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (command: string, args: string[]) => {
+  const r = spawnSync(command, args, { encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+const isola = (...args: string[]) => run(process.execPath, [bin, 'img', ...args]);
+const qemuImg = (...args: string[]) => run('qemu-img', args);
+const path = (name: string) => join(dir, name);
+const needsQemu = itNeeds({ tools: ['qemu-img', 'qemu-io'] });
+
+/** A raw disk with data at a few places and holes between them. */
+function rawWithData(name: string): string {
+  const file = path(name);
+  expect(run('qemu-img', ['create', '-f', 'raw', file, '64M']).status).toBe(0);
+  for (const [pattern, offset, length] of [[0xab, '0', '1M'], [0x5a, '7M', '64k'], [0x01, '63M', '4k']] as const) {
+    expect(run('qemu-io', ['-f', 'raw', '-c', `write -P ${pattern} ${offset} ${length}`, file]).status).toBe(0);
+  }
+  return file;
+}
+
+describe('isola img', () => {
+  needsQemu('create makes an image qemu-img checks clean, and info --output json says what qemu-img says', () => {
+    const image = path('new.qcow2');
+    expect(isola('create', '-f', 'qcow2', '-o', 'cluster_size=65536', image, '1G')).toMatchObject({ status: 0, stderr: '' });
+    expect(qemuImg('check', image)).toMatchObject({ status: 0 });
+    const ours = JSON.parse(isola('info', '--output', 'json', image).stdout);
+    const theirs = JSON.parse(qemuImg('info', '--output', 'json', image).stdout);
+    for (const field of ['virtual-size', 'format', 'cluster-size', 'dirty-flag'] as const) expect(ours[field], field).toEqual(theirs[field]);
+    expect(ours['format-specific']?.data?.compat).toBe(theirs['format-specific'].data.compat);
+  });
+
+  needsQemu('convert to qcow2, compressed qcow2 and back to raw keeps every byte (qemu-img compare) and passes qemu-img check', () => {
+    const raw = rawWithData('data.raw');
+    expect(isola('convert', '-O', 'qcow2', raw, path('data.qcow2')).status).toBe(0);
+    expect(isola('convert', '-c', '-O', 'qcow2', '-o', 'cluster_size=4096', raw, path('data-c.qcow2')).status).toBe(0);
+    expect(isola('convert', '-O', 'raw', path('data-c.qcow2'), path('back.raw')).status).toBe(0);
+    for (const image of ['data.qcow2', 'data-c.qcow2']) expect(qemuImg('check', path(image)).status, image).toBe(0);
+    for (const image of ['data.qcow2', 'data-c.qcow2', 'back.raw']) expect(qemuImg('compare', raw, path(image)).status, image).toBe(0);
+    // and isola's own compare agrees with qemu-img's verdict, both ways
+    expect(isola('compare', raw, path('data-c.qcow2')).status).toBe(0);
+    expect(run('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x77 32M 4k', path('data.qcow2')]).status).toBe(0);
+    expect(isola('compare', raw, path('data.qcow2')).status).toBe(1);
+  });
+
+  needsQemu('snapshots taken by isola are listed by qemu-img, and applying one brings its data back', () => {
+    const image = path('snap.qcow2');
+    expect(qemuImg('create', '-f', 'qcow2', image, '16M').status).toBe(0);
+    expect(run('qemu-io', ['-c', 'write -P 0x11 0 64k', image]).status).toBe(0);
+    expect(isola('snapshot', '-c', 'before', image).status).toBe(0);
+    expect(run('qemu-io', ['-c', 'write -P 0x22 0 64k', image]).status).toBe(0);
+    expect(qemuImg('snapshot', '-l', image).stdout).toContain('before');
+    expect(isola('snapshot', '-a', 'before', image).status).toBe(0);
+    expect(run('qemu-io', ['-c', 'read -P 0x11 0 64k', image]).stdout).not.toContain('Pattern verification failed');
+    expect(qemuImg('check', image).status).toBe(0);
+  });
+
+  needsQemu('resize grows a qcow2 image the way qemu-img sees it, and refuses to shrink past data', () => {
+    const image = path('grow.qcow2');
+    expect(qemuImg('create', '-f', 'qcow2', image, '16M').status).toBe(0);
+    expect(run('qemu-io', ['-c', 'write -P 0x33 15M 64k', image]).status).toBe(0);
+    expect(isola('resize', image, '+16M').status).toBe(0);
+    expect(JSON.parse(qemuImg('info', '--output', 'json', image).stdout)['virtual-size']).toBe(32 * 1024 * 1024);
+    const shrink = isola('resize', '--shrink', image, '8M');
+    expect(shrink.status).not.toBe(0);
+    expect(shrink.stderr.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(qemuImg('info', '--output', 'json', image).stdout)['virtual-size']).toBe(32 * 1024 * 1024);
+    expect(qemuImg('check', image).status).toBe(0);
+  });
+
+  needsQemu('bad input gets one line naming the file, a non-zero status, and leaves no target behind', () => {
+    const garbage = path('garbage.qcow2');
+    // a qcow2 magic with a header that points its L1 table far past the end of the file
+    const header = Buffer.alloc(512);
+    header.write('QFI\xfb', 0, 'latin1');
+    header.writeUInt32BE(3, 4); // version
+    header.writeUInt32BE(16, 20); // cluster_bits
+    header.writeBigUInt64BE(1n << 30n, 24); // size
+    header.writeUInt32BE(16, 36); // l1_size
+    header.writeBigUInt64BE(1n << 40n, 40); // l1_table_offset: 1 TiB, past EOF
+    header.writeBigUInt64BE(65536n, 48); // refcount_table_offset
+    header.writeUInt32BE(1, 56); // refcount_table_clusters
+    header.writeUInt32BE(4, 96); // refcount_order
+    header.writeUInt32BE(104, 100); // header_length
+    writeFileSync(garbage, header);
+    for (const result of [isola('info', garbage), isola('convert', '-O', 'raw', garbage, path('never.raw')), isola('info', path('missing.qcow2'))]) {
+      expect(result.status).not.toBe(0);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines, result.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/garbage\.qcow2|missing\.qcow2/);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(existsSync(path('never.raw'))).toBe(false);
+  });
+});
