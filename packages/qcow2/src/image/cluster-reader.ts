@@ -4,9 +4,9 @@
 // Requests spanning many clusters are mapped in one call to @isola/wasm's batch L2 mapper (3-8x the
 // per-entry path on whole tables, bench/qcow2/l2-map.mjs); entries it leaves aside (compressed, mixed
 // subclusters, invalid) and small requests go through readL2Entry, which owns the error messages.
-// Data clusters are read from the external data file when the image has one.
+// Data clusters are read from the external data file when the image has one. @isola/wasm is loaded on
+// the first large request: importing it (with its x86 tables) costs ~50 ms of every command's start.
 import { constants, inflateRawSync } from 'node:zlib';
-import { mapL2Entries } from '@isola/wasm';
 import { hex, imageError } from '../errors.js';
 import { zstdDecompressor } from '../format/features.js';
 import { COMPRESSION_ZSTD } from '../format/header.js';
@@ -19,6 +19,14 @@ import type { Qcow2State } from './state.js';
 const UNALLOCATED: L2Entry = { kind: 'unallocated' };
 /** Requests spanning this many clusters of one L2 table are mapped in a batch (WASM); smaller ones entry by entry. */
 const BATCH_MIN = 16;
+
+type L2Mapper = (typeof import('@isola/wasm'))['mapL2Entries'];
+let mapper: Promise<L2Mapper> | undefined;
+/** @isola/wasm's batch mapper, imported once, on first use. */
+function loadMapper(): Promise<L2Mapper> {
+  mapper ??= import('@isola/wasm').then((m) => m.mapL2Entries);
+  return mapper;
+}
 
 /** A run of buf bytes waiting to be read from one place. */
 interface Pending {
@@ -98,6 +106,7 @@ export class ClusterReader {
       if (table !== undefined && clusters >= BATCH_MIN) {
         // Large requests: the entries are classified and coalesced in one WASM call.
         const tableBase = l1Index * g.l2Entries;
+        const mapL2Entries = await loadMapper();
         for (const run of mapL2Entries(table, firstCluster - tableBase, clusters, g)) {
           const runStart = (tableBase + run.first) * cs;
           const from = Math.max(at, runStart);
@@ -145,7 +154,7 @@ export class ClusterReader {
       // Whole runs of clusters come from the batch mapper; 'other' entries are decoded one by one.
       const runs =
         clusters >= BATCH_MIN
-          ? mapL2Entries(table, firstCluster - tableBase, clusters, g)
+          ? (await loadMapper())(table, firstCluster - tableBase, clusters, g)
           : [{ kind: 'other' as const, first: firstCluster - tableBase, count: clusters, hostOffset: 0 }];
       for (const run of runs) {
         const runStart = (tableBase + run.first) * cs;

@@ -35,7 +35,8 @@ beforeAll(async () => {
     resolve: { alias: { '@isola/wasm': join(wasm, 'src/qcow2/index.ts') } },
     // koffi (through @isola/sys) loads its native module from its own package: import it from there.
     external: ['koffi'],
-    output: { file: bundle, format: 'esm', paths: { koffi: createRequire(import.meta.url).resolve('koffi') } },
+    // One file: the package imports @isola/sys and @isola/wasm lazily (import()), which would otherwise become chunks.
+    output: { file: bundle, format: 'esm', codeSplitting: false, paths: { koffi: createRequire(import.meta.url).resolve('koffi') } },
   });
   symlinkSync(join(wasm, 'build'), tmp.path('build'));
 });

@@ -8,7 +8,6 @@
 // an unaligned write becomes read-modify-write of the blocks it touches.
 import { constants, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { abi, lseek } from '@isola/sys';
 import { ioError } from '../errors.js';
 import { allocDirect, isDirectReady } from './aligned.js';
 import { IoQueue } from './io-queue.js';
@@ -170,7 +169,10 @@ export class ImageFile {
    * The runs of [offset, offset + length) the file system stores (data) and the holes it does not,
    * in order, from SEEK_DATA/SEEK_HOLE; file systems without them report everything as data.
    */
-  allocation(offset: number, length: number): { start: number; length: number; data: boolean }[] {
+  async allocation(offset: number, length: number): Promise<{ start: number; length: number; data: boolean }[]> {
+    // @isola/sys (koffi and every syscall binding) is imported here, on first use: a command that
+    // never asks where the holes are does not pay its ~90 ms of loading.
+    const { abi, lseek } = await import('@isola/sys');
     const end = offset + length;
     const out: { start: number; length: number; data: boolean }[] = [];
     const push = (start: number, stop: number, data: boolean): void => {

@@ -43,9 +43,28 @@ export class Qcow2Builder {
     this.ref(0, 1);
   }
 
-  static async create(path: string, spec: NewImageSpec): Promise<Qcow2Builder> {
+  /**
+   * With `direct`, the file is written with O_DIRECT (qemu-img convert -t none): data goes from the
+   * caller's buffers (allocBuffer) to the device without a copy into the page cache.
+   */
+  static async create(path: string, spec: NewImageSpec, options: { direct?: boolean } = {}): Promise<Qcow2Builder> {
     const plan = planNewImage(spec, path); // validates the spec the same way createImage does
-    return new Qcow2Builder(await ImageFile.create(path), spec, plan.geometry);
+    let file = await ImageFile.create(path);
+    if (options.direct) {
+      // O_DIRECT needs a non-empty file to find out which buffers it accepts: cluster 0 (the header's, written last) goes first.
+      try {
+        await file.write(new Uint8Array(plan.geometry.clusterSize), 0);
+      } finally {
+        await file.close();
+      }
+      file = await ImageFile.open(path, false, { direct: true });
+    }
+    return new Qcow2Builder(file, spec, plan.geometry);
+  }
+
+  /** A buffer addClusters writes without a copy (aligned when the file is direct). */
+  allocBuffer(size: number): Promise<Buffer> {
+    return this.file.allocBuffer(size);
   }
 
   get geometry(): Geometry {

@@ -66,7 +66,7 @@ export class RawImage implements Image {
   async status(offset: number, length: number): Promise<Extent[]> {
     this.checkOpen();
     checkAccess(this, 'read', new Uint8Array(0), offset, length);
-    return this.file.allocation(offset, length).map((r) => ({ start: r.start, length: r.length, kind: r.data ? 'data' : 'zero', offset: r.start }));
+    return (await this.file.allocation(offset, length)).map((r) => ({ start: r.start, length: r.length, kind: r.data ? 'data' : 'zero', offset: r.start }));
   }
 
   writeZeroes(offset: number, length: number): Promise<void> {

@@ -24,9 +24,17 @@ interface Block {
   fresh: boolean;
 }
 
-/** A pool holds up to this many bytes of clusters, and at most this many clusters. */
+/**
+ * The first pool holds up to this many bytes of clusters, and at most this many clusters. Each pool
+ * used up by allocating writes is followed by one twice its size, up to the larger limits: a long run
+ * of allocating writes (a guest filling its disk, or qemu-img bench -S) pays one refcount write and
+ * barrier per 128 MiB, not per 8 MiB. A crash leaks at most one pool (check -r leaks takes it back);
+ * the clusters lie past the end of the file until written, so they cost no disk space meanwhile.
+ */
 const POOL_BYTES = 8 * 1024 * 1024;
 const POOL_MAX_CLUSTERS = 128;
+const POOL_GROWN_BYTES = 128 * 1024 * 1024;
+const POOL_GROWN_CLUSTERS = 2048;
 
 export class Refcounts {
   private readonly blocks = new Map<number, Block>();
@@ -42,6 +50,8 @@ export class Refcounts {
    * not per write. Given back by settle(); a crash leaks them, which check -r leaks repairs.
    */
   private pool: { next: number; end: number; fresh: boolean } | undefined;
+  /** Clusters the next pool gets (0: the first size); grows while pools are used up. */
+  private poolSize = 0;
 
   constructor(
     private readonly file: ImageFile,
@@ -109,12 +119,19 @@ export class Refcounts {
     const cs = this.g.clusterSize;
     let pool = this.pool;
     if (pool === undefined || pool.end - pool.next < count) {
+      const first = Math.max(1, Math.min(POOL_MAX_CLUSTERS, Math.floor(POOL_BYTES / cs)));
+      const limit = Math.max(first, Math.min(POOL_GROWN_CLUSTERS, Math.floor(POOL_GROWN_BYTES / cs)));
+      // A pool used up (not one given back by a flush) was too small for this stream of writes.
+      this.poolSize = pool === undefined ? this.poolSize || first : Math.min(limit, Math.max(first, this.poolSize * 2));
       await this.settle();
       // Free space inside the file is reused first, one request at a time; only at its end are
       // clusters allocated ahead (where they are also fresh).
       const before = this.highWater;
-      if ((await this.findFree(count)) < before) return { offset: await this.allocate(count), fresh: false };
-      const size = Math.max(count, Math.min(POOL_MAX_CLUSTERS, Math.floor(POOL_BYTES / cs)));
+      if ((await this.findFree(count)) < before) {
+        this.poolSize = first;
+        return { offset: await this.allocate(count), fresh: false };
+      }
+      const size = Math.max(count, this.poolSize);
       const start = (await this.allocate(size)) / cs;
       pool = this.pool = { next: start, end: start + size, fresh: start >= before };
     }
@@ -127,7 +144,11 @@ export class Refcounts {
   async settle(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
-    if (pool !== undefined && pool.end > pool.next) await this.release(pool.next * this.g.clusterSize, pool.end - pool.next);
+    if (pool === undefined || pool.end <= pool.next) return;
+    await this.release(pool.next * this.g.clusterSize, pool.end - pool.next);
+    // Untaken clusters of a fresh pool at the top were never written: they stay fresh, so the next pool
+    // starts there again instead of reusing them one write at a time as old space.
+    if (pool.fresh && pool.end === this.highWater) this.highWater = pool.next;
   }
 
   /** Moves the reserved range that started at cluster `oldStart` (the L1 table, after a resize). */

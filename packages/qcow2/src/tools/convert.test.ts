@@ -1,6 +1,6 @@
 // convert: images isola writes pass qemu-img check and compare equal to their source; compressed
 // clusters are ones qemu decompresses; zero clusters are left unallocated.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, symlinkSync, writeSync } from 'node:fs';
 import { afterAll, describe, expect, vi } from 'vitest';
 import { itNeeds } from '../../../../test/support/requirements.js';
 import { pattern, qemuImg, qemuImgStatus, sparseFile, tempDir, writeRaw } from '../../test/qemu.js';
@@ -58,6 +58,48 @@ describe('convert', () => {
     const random = tmp.path('comp-random.qcow2');
     await convert(tmp.path('src.raw'), random, { outputFormat: 'qcow2', compress: true, clusterSize: 4096 });
     expectGood(random, tmp.path('src.raw'));
+  });
+
+  it('writes with O_DIRECT (-t none) an image equal to the page-cache one, for each cluster size', async () => {
+    for (const clusterSize of [512, 65536, 2 * 1024 * 1024]) {
+      const out = tmp.path(`direct-${clusterSize}.qcow2`);
+      await convert(tmp.path('src.raw'), out, { outputFormat: 'qcow2', clusterSize, direct: true, sync: true });
+      expectGood(out, tmp.path('src.raw'));
+      const buffered = tmp.path(`buffered-${clusterSize}.qcow2`);
+      await convert(tmp.path('src.raw'), buffered, { outputFormat: 'qcow2', clusterSize });
+      expect(allocation(out)).toEqual(allocation(buffered));
+    }
+    const compressed = tmp.path('direct-compressed.qcow2');
+    await convert(tmp.path('text.raw'), compressed, { outputFormat: 'qcow2', compress: true, direct: true, sync: true });
+    expectGood(compressed, tmp.path('text.raw'));
+  });
+
+  it('removes the target when the source fails to read half way, and names the source and the reason', async () => {
+    const broken = tmp.path('broken.qcow2');
+    qemuImg('convert', '-f', 'raw', '-O', 'qcow2', tmp.path('src.raw'), broken);
+    // Cut the file after its first two data clusters (qemu places them from 0x50000, after its tables):
+    // the later L2 entries now point past the end of the file.
+    const fd = openSync(broken, 'r+');
+    ftruncateSync(fd, 0x70000);
+    closeSync(fd);
+    for (const direct of [false, true]) {
+      const out = tmp.path(`from-broken-${direct}.qcow2`);
+      await expect(convert(broken, out, { outputFormat: 'qcow2', direct })).rejects.toMatchObject({
+        code: 'EQCOW2_BAD_L2_ENTRY',
+        message: expect.stringMatching(/broken\.qcow2: guest cluster \d+ maps to 0x[0-9a-f]+, past the end of the file/),
+      });
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
+  it('refuses to convert an image onto itself (by name or through a symlink), leaving it intact', async () => {
+    const self = tmp.path('self.raw');
+    writeRaw(self, data);
+    symlinkSync(self, tmp.path('self-link.raw'));
+    for (const target of [self, tmp.path('self-link.raw')]) {
+      await expect(convert(self, target, { outputFormat: 'qcow2' })).rejects.toMatchObject({ code: 'EIMG_BAD_OPTION' });
+      expect(readFileSync(self).equals(data)).toBe(true);
+    }
   });
 
   it('converts a compressed qcow2 chain to raw and back', async () => {

@@ -3,6 +3,7 @@
 // 4 KiB window (what qemu's decompressor accepts) unless that does not save space. Runs the source
 // already knows to be zero (unallocated, zero clusters, holes of a sparse raw file) are not even read.
 // Reading the next chunk, compressing (zlib on the libuv pool) and writing overlap.
+import { rm, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { constants, deflateRaw } from 'node:zlib';
 import { imageError } from '../errors.js';
@@ -29,6 +30,11 @@ export interface ConvertOptions {
    * mode ('unsafe') ignores flushes; qemu-img convert -t writeback is the same as sync: true.
    */
   sync?: boolean;
+  /**
+   * Write a new qcow2 image with O_DIRECT (qemu-img convert -t none), bypassing the page cache; fails
+   * naming open(O_DIRECT) where the file system has no O_DIRECT. Raw output is written through the page cache.
+   */
+  direct?: boolean;
 }
 
 /**
@@ -43,13 +49,24 @@ export async function convert(source: string, target: string, options: ConvertOp
   if (options.compress && options.outputFormat !== 'qcow2') {
     throw imageError('EIMG_BAD_OPTION', target, 'compression needs qcow2 output (-O qcow2)');
   }
+  if (await sameFile(source, target)) throw imageError('EIMG_BAD_OPTION', target, 'is the source image itself: convert would destroy it');
   const src = await openImage(source, { readOnly: true, format: options.sourceFormat });
   try {
     if (options.outputFormat === 'raw') await toRaw(src, target, options.sync ?? false);
     else await toQcow2(src, target, options);
+  } catch (error) {
+    // A half-written target is no image: nothing is left behind.
+    await rm(target, { force: true }).catch(() => undefined);
+    throw error;
   } finally {
     await src.close();
   }
+}
+
+/** Whether both paths name one existing file (a hard link, a symlink or the same name). */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
+  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
 }
 
 /**
@@ -76,9 +93,11 @@ async function dataRanges(src: Image, align: number): Promise<{ start: number; l
  */
 class BufferPool {
   private readonly free: Buffer[] = [];
-  take(size: number): Buffer {
+  /** `alloc`: where new buffers come from (the target's aligned ones when it is written O_DIRECT). */
+  constructor(private readonly alloc: (size: number) => Promise<Buffer> | Buffer = (size) => Buffer.allocUnsafeSlow(size)) {}
+  async take(size: number): Promise<Buffer> {
     const i = this.free.findIndex((b) => b.length >= size);
-    return i >= 0 ? this.free.splice(i, 1)[0].subarray(0, size) : Buffer.allocUnsafeSlow(Math.max(size, CHUNK));
+    return i >= 0 ? this.free.splice(i, 1)[0].subarray(0, size) : (await this.alloc(Math.max(size, CHUNK))).subarray(0, size);
   }
   give(buf: Buffer): void {
     this.free.push(Buffer.from(buf.buffer, buf.byteOffset, buf.buffer.byteLength - buf.byteOffset));
@@ -92,7 +111,7 @@ async function* chunks(src: Image, start: number, length: number, align: number,
   const step = Math.max(CHUNK, align); // whole output clusters per chunk
   const read = async (at: number): Promise<{ at: number; bytes: Buffer }> => {
     const n = Math.min(step, end - at, src.size - at);
-    const bytes = pool.take(Math.ceil(n / align) * align);
+    const bytes = await pool.take(Math.ceil(n / align) * align);
     await src.read(bytes.subarray(0, n), at);
     bytes.fill(0, n);
     return { at, bytes };
@@ -101,7 +120,10 @@ async function* chunks(src: Image, start: number, length: number, align: number,
   let at = first;
   const fill = (): void => {
     while (pending.length < READ_AHEAD && at < end) {
-      pending.push(read(at));
+      const chunk = read(at);
+      // A read ahead that fails after an earlier one already ended the convert is not unhandled.
+      chunk.catch(() => undefined);
+      pending.push(chunk);
       at += Math.min(step, Math.ceil((end - at) / align) * align);
     }
   };
@@ -121,11 +143,11 @@ async function toQcow2(src: Image, target: string, options: ConvertOptions): Pro
     refcountOrder: Math.log2(options.refcountBits ?? 16),
     lazyRefcounts: options.lazyRefcounts,
     extendedL2: options.extendedL2,
-  });
+  }, { direct: options.direct });
   const cs = builder.geometry.clusterSize;
   const zero = Buffer.alloc(cs);
   const limit = Math.min(cs - 1, maxCompressedSize(builder.geometry));
-  const pool = new BufferPool();
+  const pool = new BufferPool(options.direct ? (size) => builder.allocBuffer(size) : undefined);
   try {
     let done = -1; // last guest cluster written: ranges may share a cluster at their edges
     for (const range of await dataRanges(src, cs)) {

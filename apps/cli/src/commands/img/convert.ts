@@ -8,7 +8,7 @@ export default class ImgConvert extends ImgCommand {
     'output-format': Flags.string({ char: 'O', description: 'raw (default) or qcow2', default: 'raw' }),
     compress: Flags.boolean({ char: 'c', description: 'compress the qcow2 clusters (raw deflate)' }),
     options: Flags.string({ char: 'o', description: 'cluster_size=, compat=, refcount_bits=, lazy_refcounts=, extended_l2=', multiple: true, multipleNonGreedy: true }),
-    cache: Flags.string({ char: 't', description: 'unsafe (default: no flush) or writeback (flush at the end)', options: ['unsafe', 'writeback', 'none'], default: 'unsafe' }),
+    cache: Flags.string({ char: 't', description: 'unsafe (default: no flush), writeback (flush at the end) or none (O_DIRECT, flush at the end)', options: ['unsafe', 'writeback', 'none'], default: 'unsafe' }),
     quiet: Flags.boolean({ char: 'q' }),
   };
   static override args = { source: Args.string({ required: true }), target: Args.string({ required: true }) };
@@ -24,6 +24,7 @@ export default class ImgConvert extends ImgCommand {
       outputFormat: imageFormat(flags['output-format']) ?? 'raw',
       compress: flags.compress,
       sync: flags.cache !== 'unsafe',
+      direct: flags.cache === 'none',
     });
   }
 }
