@@ -33,12 +33,14 @@ beforeAll(async () => {
     platform: 'node',
     logLevel: 'warn',
     resolve: { alias: { '@isola/wasm': join(wasm, 'src/qcow2/index.ts') } },
-    // koffi (through @isola/sys) loads its native module from its own package: import it from there.
+    // koffi (through @isola/sys) loads its native module from its own package, found in the node_modules
+    // beside the bundle (a link to the repository's).
     external: ['koffi'],
     // One file: the package imports @isola/sys and @isola/wasm lazily (import()), which would otherwise become chunks.
-    output: { file: bundle, format: 'esm', codeSplitting: false, paths: { koffi: createRequire(import.meta.url).resolve('koffi') } },
+    output: { file: bundle, format: 'esm', codeSplitting: false },
   });
   symlinkSync(join(wasm, 'build'), tmp.path('build'));
+  symlinkSync(dirname(dirname(createRequire(import.meta.url).resolve('koffi'))), tmp.path('node_modules'));
 });
 
 interface Write { seq: number; offset: number; length: number; kind: 'data' | 'zero' }
