@@ -1,5 +1,5 @@
-export { unpackLayer } from './unpack.js';
-export type { UnpackOptions, UnpackSummary } from './unpack.js';
+export { unpackLayer, unpackLayers } from './unpack.js';
+export type { LayerSource, UnpackOptions, UnpackSummary } from './unpack.js';
 export { readLayer } from './layer/reader.js';
 export type { EntryVisitor, LayerReadResult } from './layer/reader.js';
 export { compressionOfMediaType, sniffCompression } from './layer/blob.js';

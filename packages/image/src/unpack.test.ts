@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { itNeeds } from '../../../test/support/requirements.js';
 import { gzip, sha256, snapshot, streamOf, tarOf, tempDir, type FixtureEntry } from './layer-builder.test-support.js';
-import { unpackLayer } from './unpack.js';
+import { unpackLayer, unpackLayers } from './unpack.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -171,5 +171,26 @@ describe('unpackLayer refuses bad blobs and leaves nothing behind', () => {
     });
     expect(await snapshot(rootfs)).toEqual(before);
     expect(await readdir(dir)).toEqual(['rootfs']);
+  });
+});
+
+describe('unpackLayers', () => {
+  const lower: FixtureEntry[] = [{ name: 'etc/' }, { name: 'etc/a', content: 'a' }, { name: 'etc/b', content: 'b' }];
+  const upper: FixtureEntry[] = [{ name: 'etc/.wh.a' }, { name: 'etc/c', content: 'c' }];
+
+  it('makes a new rootfs from a stack of layers, whiteouts applied', async () => {
+    const rootfs = join(dir, 'rootfs');
+    const summaries = await unpackLayers([{ source: streamOf(await tarOf(lower)) }, { source: streamOf(gzip(await tarOf(upper))) }], rootfs, { rootless: true });
+    expect(summaries.map((s) => [s.mode, s.compression])).toEqual([['staged', 'none'], ['staged', 'gzip']]);
+    expect((await readdir(join(rootfs, 'etc'))).sort()).toEqual(['b', 'c']);
+  });
+
+  it('leaves nothing when any layer fails, and refuses a target that exists', async () => {
+    const bad = gzip(await tarOf(upper));
+    const layers = [{ source: streamOf(await tarOf(lower)) }, { source: streamOf(bad), options: { expectedDigest: sha256(Buffer.from('x')) } }];
+    await expect(unpackLayers(layers, join(dir, 'rootfs'), { rootless: true })).rejects.toMatchObject({ code: 'ELAYER_DIGEST' });
+    expect(await readdir(dir)).toEqual([]);
+    await mkdir(join(dir, 'rootfs'));
+    await expect(unpackLayers([], join(dir, 'rootfs'))).rejects.toMatchObject({ code: 'ELAYER_APPLY', message: expect.stringContaining('already exists') });
   });
 });

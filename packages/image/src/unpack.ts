@@ -9,13 +9,17 @@
 //   (digests, truncation, every entry name, whiteout and hard link), and only then the second pass
 //   writes. What can still fail half-way is the filesystem itself (ENOSPC, EIO, a hook). Callers who
 //   need atomic layering should unpack each layer into its own directory (overlayfs style).
+// - `unpackLayers` makes a new rootfs from a whole stack: every layer goes onto the hidden staging
+//   directory, read once, and the result is renamed into place after the last one (what
+//   `umoci raw unpack` makes, all or nothing).
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
 import { lstat, mkdir, realpath, rename, rm, stat as fsStat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { LayerError, entryError, errnoCode } from './errors.js';
-import type { BlobOptions, BlobSource } from './layer/blob.js';
+import { WORKER_BLOB_MIN, type BlobOptions, type BlobSource } from './layer/blob.js';
+import { startBlobWorker } from './layer/blob-worker.js';
 import type { LayerEntry } from './layer/entry.js';
 import { readLayer, type LayerReadResult } from './layer/reader.js';
 import { RootResolver } from './rootfs/resolve.js';
@@ -36,6 +40,15 @@ function siblingName(target: string, purpose: string): string {
   return join(dirname(target), `.${basename(target)}.${purpose}-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
+/** A file's size, 0 when it cannot be read (openBlob reports that, naming the layer). */
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** Whether `path` is an existing directory (following a symlink: /var/lib may be one). */
 async function exists(path: string): Promise<boolean> {
   try {
@@ -54,23 +67,34 @@ async function writeAll(source: BlobSource, root: string, options: UnpackOptions
     specialFiles: options.specialFiles,
     whiteouts: options.whiteouts,
   });
-  const result = await readLayer(source, options, (entry, body) => writer.apply(entry, body));
+  let result: LayerReadResult;
+  try {
+    result = await readLayer(source, options, (entry, body) => writer.apply(entry, body));
+  } catch (error) {
+    // Files may still be on their way to disk in the file workers: let them land before the caller
+    // removes the staging directory.
+    await writer.abandon();
+    throw error;
+  }
   await writer.finish();
   return { ...result, fileBytes: writer.fileBytes, warnings: writer.warnings };
 }
 
-async function unpackStaged(source: BlobSource, target: string, options: UnpackOptions): Promise<UnpackSummary> {
+async function unpackStaged(layers: readonly LayerSource[], target: string, options: WriterOptions): Promise<UnpackSummary[]> {
   await mkdir(dirname(target), { recursive: true });
   const staging = siblingName(target, 'unpack');
   await mkdir(staging, { mode: 0o755 });
   try {
-    const summary = await writeAll(source, staging, options);
+    const summaries: UnpackSummary[] = [];
+    // Nobody else sees the staging directory: each layer is applied in one pass, and any failure
+    // removes the whole stack.
+    for (const layer of layers) summaries.push({ ...(await writeAll(layer.source, staging, { ...options, ...layer.options })), mode: 'staged' });
     try {
       await rename(staging, target);
     } catch (error) {
       throw new LayerError('ELAYER_APPLY', `move unpacked layer into place at ${target}: ${errnoCode(error) ?? String(error)}`, { cause: error });
     }
-    return { ...summary, mode: 'staged' };
+    return summaries;
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
@@ -139,5 +163,24 @@ async function unpackLayered(source: BlobSource, target: string, options: Unpack
 export async function unpackLayer(source: BlobSource, target: string, options: UnpackOptions = {}): Promise<UnpackSummary> {
   const root = resolve(target);
   // The rootfs is resolved once, here; below it, nothing is followed out (rootfs/resolve.ts).
-  return (await exists(root)) ? unpackLayered(source, await realpath(root), options) : unpackStaged(source, root, options);
+  if (await exists(root)) return unpackLayered(source, await realpath(root), options);
+  return (await unpackStaged([{ source, options }], root, options))[0];
+}
+
+/** One layer of a stack: its blob and what to expect of it. */
+export interface LayerSource {
+  source: BlobSource;
+  options?: BlobOptions;
+}
+
+/**
+ * Makes the rootfs `target`, which must not exist, from `layers` (bottom first): all of them or,
+ * on any error, nothing. One summary per layer.
+ */
+export async function unpackLayers(layers: readonly LayerSource[], target: string, options: WriterOptions = {}): Promise<UnpackSummary[]> {
+  const root = resolve(target);
+  if (await exists(root)) throw new LayerError('ELAYER_APPLY', `unpack target ${root} already exists`);
+  // A big blob further up the stack will be read on the blob worker: start it during the first layers.
+  if (layers.some((layer) => typeof layer.source === 'string' && sizeOf(layer.source) >= WORKER_BLOB_MIN)) startBlobWorker();
+  return unpackStaged(layers, root, options);
 }

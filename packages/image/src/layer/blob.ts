@@ -3,10 +3,11 @@
 // config's diff_id). Digests are only known once the tar has been read to its end; `verify` is
 // called after that, by whoever decides what a mismatch undoes.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { LayerError, errnoCode } from '../errors.js';
+import { WorkerBlobError, readBlobInWorker, type WorkerBlobDigests } from './blob-worker.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -35,6 +36,8 @@ export interface BlobDigests {
 const GZIP_MAGIC = [0x1f, 0x8b];
 const GUNZIP_CHUNK = 1 << 20;
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+/** Blob files from this size up are read on a worker thread (blob-worker.ts); smaller ones here. */
+export const WORKER_BLOB_MIN = 1 << 20;
 
 /** The compression a layer media type declares; undefined for a type that is not a layer. */
 export function compressionOfMediaType(mediaType: string): Compression | undefined {
@@ -105,6 +108,51 @@ async function* gunzipped(source: AsyncIterable<Buffer>, label: string): AsyncGe
   }
 }
 
+/** The size and first bytes of a blob file, read synchronously (a few syscalls). */
+function headOfFile(path: string, want: number, label: string): { size: number; head: Buffer } {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const head = Buffer.alloc(Math.min(want, size));
+    const got = readSync(fd, head, 0, head.length, 0);
+    return { size, head: head.subarray(0, got) };
+  } catch (error) {
+    throw new LayerError('ELAYER_READ', `read layer ${label}: ${errnoCode(error) ?? (error as Error).message}`, { cause: error });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The worker's failures, named as gunzipped() and readErrorsWrapped() name their own. */
+async function* workerErrorsNamed(source: AsyncIterable<Buffer>, label: string): AsyncGenerator<Buffer> {
+  try {
+    yield* source;
+  } catch (error) {
+    if (!(error instanceof WorkerBlobError)) throw error;
+    const { stage, code, message } = error.failure;
+    if (stage === 'read') throw new LayerError('ELAYER_READ', `read layer ${label}: ${code ?? message}`, { cause: error });
+    if (code === 'Z_BUF_ERROR') throw new LayerError('ELAYER_TRUNCATED', `gzip stream of layer ${label} is truncated`, { cause: error });
+    throw new LayerError('ELAYER_COMPRESSION', `gzip stream of layer ${label} is corrupt: ${message}`, { cause: error });
+  }
+}
+
+/** A blob file read, hashed and decompressed on the worker thread. */
+function openInWorker(path: string, compression: 'gzip' | 'none', options: BlobOptions, label: string): OpenedBlob {
+  const blobAlgorithm = options.expectedDigest?.split(':')[0] ?? 'sha256';
+  const tarAlgorithm = options.expectedDiffId?.split(':')[0] ?? 'sha256';
+  let end: WorkerBlobDigests | undefined;
+  const tar = readBlobInWorker(path, compression === 'gzip', blobAlgorithm, tarAlgorithm, (digests) => (end = digests));
+  return {
+    compression,
+    tar: workerErrorsNamed(tar, label),
+    digests() {
+      if (end === undefined) throw new LayerError('ELAYER_READ', `layer ${label}: digests asked for before the blob was read to its end`);
+      return { compression, digest: `${blobAlgorithm}:${end.digest}`, diffId: `${tarAlgorithm}:${end.diffId}`, blobBytes: end.blobBytes, tarBytes: end.tarBytes };
+    },
+  };
+}
+
 /** Separates the first bytes (for the magic) from the rest, without losing any. */
 async function peek(source: AsyncIterable<Uint8Array>, want: number): Promise<{ head: Buffer; stream: AsyncIterable<Uint8Array>; close(): Promise<unknown> }> {
   const iterator = source[Symbol.asyncIterator]();
@@ -154,6 +202,12 @@ export async function openBlob(source: BlobSource, options: BlobOptions = {}): P
 
   const blobHash = hashFor(options.expectedDigest, 'digest');
   const tarHash = hashFor(options.expectedDiffId, 'diff_id');
+  if (typeof source === 'string') {
+    const file = headOfFile(source, ZSTD_MAGIC.length, label);
+    const sniffed = declared ?? sniffCompression(file.head);
+    if (sniffed === 'zstd') throw zstdUnsupported(label);
+    if (file.size >= WORKER_BLOB_MIN) return openInWorker(source, sniffed, options, label);
+  }
   const raw = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source;
   const { head, stream, close } = await peek(readErrorsWrapped(raw, label), ZSTD_MAGIC.length);
   const compression = declared ?? sniffCompression(head);

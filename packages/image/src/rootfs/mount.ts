@@ -15,7 +15,7 @@ import type { MountArgs } from '@isola/sys';
 import { ImageError, errnoCode } from '../errors.js';
 import { writeFileAtomic, exists } from '../store/files.js';
 import type { ImageStore } from '../store/store.js';
-import { unpackLayer } from '../unpack.js';
+import { unpackLayers } from '../unpack.js';
 
 export interface MountOps {
   mount(args: MountArgs): void;
@@ -67,10 +67,12 @@ async function copyRootfs(store: ImageStore, image: string, dir: string, id: str
   const { record } = await store.resolve(image);
   const path = join(dir, 'rootfs');
   const rootless = process.getuid?.() !== 0;
-  for (const [i, layer] of record.layers.entries()) {
-    await unpackLayer(store.blobs.path(layer.digest), path, { mediaType: layer.mediaType, expectedDigest: layer.digest, expectedDiffId: record.diffIds[i], rootless });
-  }
-  if (record.layers.length === 0) await mkdir(path, { recursive: true });
+  // All layers onto one staging directory, each read once; an empty image gives an empty rootfs.
+  const layers = record.layers.map((layer, i) => ({
+    source: store.blobs.path(layer.digest),
+    options: { mediaType: layer.mediaType, expectedDigest: layer.digest, expectedDiffId: record.diffIds[i] },
+  }));
+  await unpackLayers(layers, path, { rootless });
   return { id, kind: 'copy', path, dir, image: record.digest };
 }
 

@@ -10,6 +10,7 @@ import { lchown, link, lstat, lutimes, mkdir, readdir, rm, symlink, chmod } from
 import { LayerError, entryError, errnoCode } from '../errors.js';
 import type { EntryAttributes, LayerEntry } from '../layer/entry.js';
 import { joinLayerPath, parentOf } from '../layer/path.js';
+import { FileQueue, QUEUED_FILE_MAX, type RetryFile } from './file-queue.js';
 import { RootResolver } from './resolve.js';
 import { defaultSpecialFiles, type NodeKind, type SpecialFileOps } from './special-files.js';
 
@@ -63,6 +64,9 @@ export class RootfsWriter {
   private readonly plainDirs = new Set<string>();
   /** Directories this layer created implicitly: new, so there are no earlier times to keep. */
   private readonly implicitDirs = new Set<string>();
+  /** Resolved paths known to be directories now: files in them may be queued (file-queue.ts). */
+  private readonly knownDirs = new Set<string>();
+  private readonly queue = new FileQueue();
   readonly warnings: UnpackWarning[] = [];
   fileBytes = 0;
 
@@ -77,13 +81,23 @@ export class RootfsWriter {
     try {
       await this.applyEntry(entry, body);
     } catch (error) {
+      await this.abandon();
       if (error instanceof LayerError) throw error;
       throw entryError('ELAYER_APPLY', entry.name, describeFsError(error), error);
     }
   }
 
-  /** Sets the deferred directory modes and times; call once after the last entry. */
+  /**
+   * Waits for the files still being created, sets the deferred directory modes and times; call
+   * once after the last entry.
+   */
   async finish(): Promise<void> {
+    try {
+      await this.settle();
+    } catch (error) {
+      await this.abandon();
+      throw error;
+    }
     try {
       for (const [path, mode] of this.dirModes) await ignoreMissing(chmod(this.resolver.host(path), mode));
       for (const [path, times] of this.dirTimes) await ignoreMissing(lutimes(this.resolver.host(path), times.atime, times.mtime));
@@ -92,7 +106,17 @@ export class RootfsWriter {
     }
   }
 
+  /**
+   * After a failure elsewhere (a digest mismatch, a truncated blob): returns once no file worker
+   * touches the rootfs any more, so that the caller can remove it.
+   */
+  async abandon(): Promise<void> {
+    await this.queue.abandon();
+  }
+
   private async applyEntry(entry: LayerEntry, body: AsyncIterable<Buffer>): Promise<void> {
+    // Entries that remove, link or redirect wait for the queued files: their outcome depends on order.
+    if (entry.kind !== 'file' && entry.kind !== 'directory' && entry.kind !== 'ignored') await this.settle();
     switch (entry.kind) {
       case 'ignored':
         return;
@@ -124,7 +148,7 @@ export class RootfsWriter {
   // --- creating entries -------------------------------------------------------------------------
 
   /** Resolves the entry, creates missing parents, and clears the way unless a directory stays. */
-  private async prepare(path: string, keepDirectory: boolean): Promise<{ path: string; host: string; kept: boolean }> {
+  private async prepare(path: string, keepDirectory: boolean): Promise<{ path: string; host: string; kept: boolean; mode: number }> {
     const resolved = await this.resolver.resolveEntry(path);
     const host = this.resolver.host(resolved);
     if (resolved !== '') await this.ensureParent(resolved);
@@ -136,14 +160,18 @@ export class RootfsWriter {
       else await this.remove(resolved, existing.isDirectory());
     }
     this.markUpper(resolved);
-    return { path: resolved, host, kept };
+    return { path: resolved, host, kept, mode: kept ? Number(existing!.mode) & 0o7777 : 0 };
   }
 
   private async writeDirectory({ path, name, attrs }: Extract<LayerEntry, { kind: 'directory' }>): Promise<void> {
+    if (this.queue.conflicts(await this.resolver.resolveEntry(path))) await this.settle();
     const target = await this.prepare(path, true);
+    // Files queued for this directory were told whether they need a chown under the old setgid bit.
+    if (target.kept && (target.mode & 0o2000) !== (attrs.mode & 0o2000)) await this.settle();
     if ((attrs.mode & 0o2000) === 0) this.plainDirs.add(target.path);
     else this.plainDirs.delete(target.path);
     if (!target.kept) await mkdir(target.host, { mode: 0o700 });
+    this.knownDirs.add(target.path);
     await this.setOwner(target.host, attrs);
     if (this.rootless) {
       await chmod(target.host, attrs.mode | 0o700);
@@ -156,41 +184,83 @@ export class RootfsWriter {
   }
 
   /**
-   * Files are most of a layer, and on some hosts (PVM guests) every syscall costs ~100 µs: the
-   * common case takes four synchronous ones (open O_EXCL, write, futimes, close) and no thread pool
-   * round trips. An O_EXCL create that fails (something is there, or the parent is missing) falls
-   * back to the general path, which clears the way first. chown and chmod are skipped when they
-   * would change nothing: our own ids in a parent known not to be setgid, and a mode the umask
-   * leaves intact.
+   * Files are most of a layer, and on some hosts every inode creation costs hundreds of µs of
+   * kernel time. A small file whose parent is known to be a directory goes to the file workers
+   * (file-queue.ts), which create it with the same syscalls as below while this thread goes on
+   * reading the layer. Otherwise the common case takes four synchronous syscalls (open O_EXCL,
+   * write, futimes, close) and no thread pool round trips. An O_EXCL create that fails (something
+   * is there, or the parent is missing) falls back to the general path, which clears the way first.
+   * chown and chmod are skipped when they would change nothing: our own ids in a parent known not
+   * to be setgid, and a mode the umask leaves intact.
    */
-  private async writeFile({ path, name, attrs }: Extract<LayerEntry, { kind: 'file' }>, body: AsyncIterable<Buffer>): Promise<void> {
-    const resolved = await this.resolver.resolveEntry(path);
+  private async writeFile({ path, name, size, attrs }: Extract<LayerEntry, { kind: 'file' }>, body: AsyncIterable<Buffer>): Promise<void> {
+    let resolved = await this.resolver.resolveEntry(path);
+    if (this.queue.conflicts(resolved)) {
+      await this.settle();
+      resolved = await this.resolver.resolveEntry(path);
+    }
     const parent = parentOf(resolved);
+    const host = this.resolver.host(resolved);
     // Before the create, which changes the parent's mtime.
     await this.rememberTimes(parent);
-    let fd = createExclusive(this.resolver.host(resolved), attrs.mode & 0o777);
+    const ownIds = attrs.uid === EUID && attrs.gid === EGID && this.plainDirs.has(parent);
+    const chown = !this.rootless && !ownIds;
+    const chmod = chown || (attrs.mode & 0o7000) !== 0 || (attrs.mode & UMASK) !== 0;
+    if (size <= QUEUED_FILE_MAX && attrs.xattrs.size === 0 && this.knownDirs.has(parent)) {
+      const { mode, uid, gid, atime, mtime } = attrs;
+      await this.queue.add(name, resolved, { host, mode, uid, gid, chown, chmod, atime, mtime }, size, body);
+      this.markUpper(resolved);
+      this.fileBytes += size;
+      return;
+    }
+    let fd = createExclusive(host, attrs.mode & 0o777);
     if (fd !== undefined) {
       this.markUpper(resolved);
+      this.knownDirs.add(parent);
     } else {
       const target = await this.prepare(path, false);
       // 'wx' is O_CREAT|O_EXCL: it fails rather than follow anything that appeared at this name.
       fd = openSync(target.host, 'wx', attrs.mode & 0o777);
     }
-    const host = this.resolver.host(resolved);
     try {
       for await (const chunk of body) {
         writeAllSync(fd, chunk);
         this.fileBytes += chunk.length;
       }
-      const ownIds = attrs.uid === EUID && attrs.gid === EGID && this.plainDirs.has(parent);
-      const chowned = !this.rootless && !ownIds;
-      if (chowned) fchownSync(fd, attrs.uid, attrs.gid);
+      if (chown) fchownSync(fd, attrs.uid, attrs.gid);
       // After chown, which clears setuid and setgid.
-      if (chowned || (attrs.mode & 0o7000) !== 0 || (attrs.mode & UMASK) !== 0) fchmodSync(fd, attrs.mode);
+      if (chmod) fchmodSync(fd, attrs.mode);
       await this.setXattrs(name, host, attrs);
       futimesSync(fd, attrs.atime, attrs.mtime);
     } finally {
       closeSync(fd);
+    }
+  }
+
+  /** A queued file the worker found something in the way of, on the general path. */
+  private async redo({ name, path, file, data }: RetryFile): Promise<void> {
+    try {
+      const target = await this.prepare(path, false);
+      const fd = openSync(target.host, 'wx', file.mode & 0o777);
+      try {
+        writeAllSync(fd, data);
+        if (file.chown) fchownSync(fd, file.uid, file.gid);
+        if (file.chmod) fchmodSync(fd, file.mode);
+        futimesSync(fd, file.atime, file.mtime);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      if (error instanceof LayerError) throw error;
+      throw entryError('ELAYER_APPLY', name, describeFsError(error), error);
+    }
+  }
+
+  /** Waits for every queued file, redoing on this thread those that found something in the way. */
+  private async settle(): Promise<void> {
+    for (const retry of await this.queue.settle()) {
+      await this.redo(retry);
+      this.queue.done(retry.path);
     }
   }
 
@@ -290,11 +360,14 @@ export class RootfsWriter {
 
   private async remove(path: string, recursive: boolean): Promise<void> {
     if (path === '') throw new LayerError('ELAYER_PATH', 'refusing to remove the rootfs itself');
+    // A queued file may be inside what goes, or be what goes.
+    await this.settle();
     await this.rememberTimes(parentOf(path));
     // rm does not follow symlinks, neither the one named nor any inside a removed tree.
     await rm(this.resolver.host(path), { recursive, force: true });
     this.resolver.forget();
     this.plainDirs.clear();
+    this.knownDirs.clear();
   }
 
   // --- bookkeeping ------------------------------------------------------------------------------
@@ -312,6 +385,7 @@ export class RootfsWriter {
     if (this.dirTimes.has(dir) || this.implicitDirs.has(dir)) return;
     const stat = await lstatOrUndefined(this.resolver.host(dir));
     if (stat === undefined || !stat.isDirectory()) return;
+    this.knownDirs.add(dir);
     this.dirTimes.set(dir, { atime: Number(stat.atimeNs) / 1e9, mtime: Number(stat.mtimeNs) / 1e9 });
   }
 
@@ -332,6 +406,7 @@ export class RootfsWriter {
       this.markUpper(dir);
       this.plainDirs.add(dir);
       this.implicitDirs.add(dir);
+      this.knownDirs.add(dir);
     }
   }
 }

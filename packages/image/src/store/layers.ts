@@ -10,7 +10,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageError, LayerError, errnoCode } from '../errors.js';
-import { setfattrCommand, type SpecialFileOps } from '../rootfs/special-files.js';
+import type { SpecialFileOps } from '../rootfs/special-files.js';
 import { unpackLayer } from '../unpack.js';
 import type { BlobStore } from './blobs.js';
 import { chainIds, hexOf } from './digest.js';
@@ -30,7 +30,8 @@ export class LayerStore {
   constructor(
     root: string,
     private readonly blobs: BlobStore,
-    private readonly special: Partial<SpecialFileOps> = { setXattr: setfattrCommand },
+    // The writer's defaults: mknod(2) and lsetxattr(2) through @isola/sys (setfattr(1) cost a process per opaque directory).
+    private readonly special: Partial<SpecialFileOps> = {},
   ) {
     this.dir = join(root, 'layers', 'sha256');
   }
@@ -45,29 +46,49 @@ export class LayerStore {
       throw new LayerError('ELAYER_DIGEST', `${what}: the manifest has ${layers.length} layers but the config lists ${diffIds.length} diff_ids`);
     }
     const ids = chainIds(diffIds);
+    const missing: number[] = [];
     for (let i = 0; i < layers.length; i++) {
-      const target = this.path(ids[i]);
-      if (await exists(target)) continue;
-      const layer = layers[i];
-      if (!(await this.blobs.has(layer.digest))) {
-        throw new ImageError('EIMAGE_MISSING_BLOB', `${what}: layer ${i + 1} (${layer.digest}) is not in the store`, { details: { digest: layer.digest } });
+      if (await exists(this.path(ids[i]))) continue;
+      if (!(await this.blobs.has(layers[i].digest))) {
+        throw new ImageError('EIMAGE_MISSING_BLOB', `${what}: layer ${i + 1} (${layers[i].digest}) is not in the store`, { details: { digest: layers[i].digest } });
       }
-      try {
-        await unpackLayer(this.blobs.path(layer.digest), target, {
-          mediaType: layer.mediaType,
-          expectedDigest: layer.digest,
-          expectedDiffId: diffIds[i],
-          whiteouts: 'overlay',
-          rootless: false,
-          specialFiles: this.special,
-        });
-      } catch (error) {
-        // Another process unpacked the same chain meanwhile: its rename won, and its result is ours.
-        if (error instanceof LayerError && error.code === 'ELAYER_APPLY' && (await exists(target))) continue;
-        throw error;
-      }
+      missing.push(i);
     }
+    // Each layer has a directory of its own, so layers unpack independently: two at a time, which
+    // overlaps one layer's decompression with another's file creation. Every unpack runs to its
+    // end (a finished layer is kept); the first failure in layer order is reported.
+    const failures = new Map<number, unknown>();
+    const next = missing.values();
+    const lane = async () => {
+      for (let step = next.next(); !step.done; step = next.next()) {
+        try {
+          await this.unpack(layers[step.value], diffIds[step.value], this.path(ids[step.value]));
+        } catch (error) {
+          failures.set(step.value, error);
+        }
+      }
+    };
+    await Promise.all([lane(), lane()]);
+    const first = Math.min(...failures.keys());
+    if (failures.size > 0) throw failures.get(first);
     return { chainIds: ids, dirs: ids.map((id) => this.path(id)) };
+  }
+
+  private async unpack(layer: Descriptor, diffId: string, target: string): Promise<void> {
+    try {
+      await unpackLayer(this.blobs.path(layer.digest), target, {
+        mediaType: layer.mediaType,
+        expectedDigest: layer.digest,
+        expectedDiffId: diffId,
+        whiteouts: 'overlay',
+        rootless: false,
+        specialFiles: this.special,
+      });
+    } catch (error) {
+      // Another process unpacked the same chain meanwhile: its rename won, and its result is ours.
+      if (error instanceof LayerError && error.code === 'ELAYER_APPLY' && (await exists(target))) return;
+      throw error;
+    }
   }
 
   async list(): Promise<string[]> {
