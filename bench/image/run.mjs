@@ -29,6 +29,10 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { ImageStore, TarWriter, loadImage, pullImage, pushImage, unpackLayers } from '@isola/image';
 
+// The Node processes this starts run without NODE_EXTRA_CA_CERTS, as on a machine that does not set it:
+// Node 20 parses that certificate bundle at start-up (~60 ms of CPU here), before any of isola's code runs.
+delete process.env.NODE_EXTRA_CA_CERTS;
+
 const run = promisify(execFile);
 const rounds = Number(process.env.ROUNDS ?? 5);
 const isolaBin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
