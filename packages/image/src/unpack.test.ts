@@ -161,6 +161,22 @@ describe('unpackLayer refuses bad blobs and leaves nothing behind', () => {
     expect(await readdir(dir)).toEqual(['rootfs']);
   });
 
+  it('names the layer whose bytes are not a tar, and creates nothing', async () => {
+    const notTar = gzip(Buffer.from('this is a text file, not a tar archive\n'));
+    await expect(unpackLayer(streamOf(notTar), join(dir, 'r'), { rootless: true, expectedDigest: sha256(notTar) })).rejects.toMatchObject({
+      code: 'ELAYER_TRUNCATED',
+      message: `layer ${sha256(notTar)}: tar truncated: inside a header (at byte 39)`,
+      details: { layer: sha256(notTar) },
+    });
+    const path = join(dir, 'blob.tar');
+    await writeFile(path, Buffer.alloc(1024, 0x41));
+    await expect(unpackLayers([{ source: path }], join(dir, 'stack'), { rootless: true })).rejects.toMatchObject({
+      code: 'ELAYER_TAR',
+      message: expect.stringMatching(new RegExp(`^layer ${path}: `)),
+    });
+    expect((await readdir(dir)).sort()).toEqual(['blob.tar']);
+  });
+
   it('fails on a digest mismatch when layering, before writing anything', async () => {
     const rootfs = join(dir, 'rootfs');
     await unpackLayer(streamOf(await tarOf([{ name: 'a', content: 'lower' }])), rootfs, { rootless: true });
