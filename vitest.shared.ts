@@ -6,14 +6,16 @@ import type { UserWorkspaceConfig } from 'vitest/config';
 
 const root = resolve(import.meta.dirname);
 
-/** `@isola/<pkg>` → its src/index.ts, and `@isola/<pkg>/testing` → src/testing.ts where there is one. */
+/** `@isola/<pkg>` → its src/index.ts, and `@isola/<pkg>/testing|proc` → src/testing.ts, src/proc.ts where there is one. */
 function sourceAliases(): Array<{ find: RegExp; replacement: string }> {
   const aliases: Array<{ find: RegExp; replacement: string }> = [];
   for (const group of ['packages', 'apps']) {
     for (const dir of readdirSync(join(root, group))) {
       const entry = join(root, group, dir, 'src', 'index.ts');
-      const testing = join(root, group, dir, 'src', 'testing.ts');
-      if (existsSync(testing)) aliases.push({ find: new RegExp(`^@isola/${dir}/testing$`), replacement: testing });
+      for (const subpath of ['testing', 'proc']) {
+        const file = join(root, group, dir, 'src', `${subpath}.ts`);
+        if (existsSync(file)) aliases.push({ find: new RegExp(`^@isola/${dir}/${subpath}$`), replacement: file });
+      }
       if (existsSync(entry)) aliases.push({ find: new RegExp(`^@isola/${dir}$`), replacement: entry });
     }
   }

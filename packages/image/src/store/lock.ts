@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { procStartTime } from '@isola/sys';
+import { procStartTime } from '@isola/sys/proc';
 import { ImageError, describeFsError, errnoCode } from '../errors.js';
 
 export interface LockOptions {
