@@ -7,14 +7,7 @@ import { mapL2Entries } from '@isola/wasm';
 import { describe, expect, it } from 'vitest';
 import { geometryOf } from './geometry.js';
 import { readL2Entry } from './l2-entry.js';
-
-function rng(seed: number): (n: number) => number {
-  let state = seed;
-  return (n) => {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    return Math.floor((state / 2 ** 31) * n);
-  };
-}
+import { rng } from '../../test/model.js';
 
 describe('the WASM L2 mapper agrees with readL2Entry', () => {
   for (const [clusterBits, features] of [

@@ -4,22 +4,14 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect } from 'vitest';
 import { itNeeds } from '../../../../test/support/requirements.js';
-import { pattern, qemuImg, qemuImgStatus, tempDir, writeRaw } from '../../test/qemu.js';
+import { pattern, qemuImg, tempDir, writeRaw } from '../../test/qemu.js';
 import type { Image } from './image.js';
 import { createImage, openImage } from './open.js';
+import { expectContent, expectQemuAgrees, rng } from '../../test/model.js';
 
 const tmp = tempDir('write');
 afterAll(() => tmp.remove());
 const it = itNeeds({ tools: ['qemu-img'] });
-
-/** A deterministic generator, so a failing case can be replayed. */
-function rng(seed: number): (n: number) => number {
-  let state = seed;
-  return (n) => {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    return Math.floor((state / 2 ** 31) * n);
-  };
-}
 
 /** Writes `count` random pieces (sizes from 1 byte to maxLength) to both the image and the model. */
 async function randomWrites(image: Image, model: Buffer, count: number, maxLength: number, seed: number): Promise<void> {
@@ -31,24 +23,6 @@ async function randomWrites(image: Image, model: Buffer, count: number, maxLengt
     await image.write(data, offset);
     data.copy(model, offset);
   }
-}
-
-async function expectContent(image: Image, model: Buffer): Promise<void> {
-  const buf = Buffer.alloc(model.length);
-  await image.read(buf, 0);
-  expect(buf.equals(model)).toBe(true);
-}
-
-/** qemu-img check finds nothing, and compare finds the image equal to the model. */
-function expectQemuAgrees(path: string, model: Buffer, name: string): void {
-  const check = qemuImgStatus('check', path);
-  expect(check.output).not.toMatch(/ERROR|Leaked/);
-  expect(check.status).toBe(0);
-  const rawPath = tmp.path(`${name}.expected.raw`);
-  writeRaw(rawPath, model);
-  const compare = qemuImgStatus('compare', '-f', 'qcow2', '-F', 'raw', path, rawPath);
-  expect(compare.output).toContain('Images are identical');
-  expect(compare.status).toBe(0);
 }
 
 describe('createImage', () => {
@@ -63,7 +37,7 @@ describe('createImage', () => {
       const path = tmp.path(`${c.name}.qcow2`);
       const model = Buffer.alloc(c.size);
       const image = await createImage(path, c);
-      expectQemuAgrees(path, model, `${c.name}-empty`);
+      expectQemuAgrees(path, model, tmp.path(`${c.name}-empty.expected.raw`));
       await randomWrites(image, model, 60, c.clusterSize * 3, c.clusterSize + c.refcountBits);
       await expectContent(image, model);
       await image.close();
@@ -72,7 +46,7 @@ describe('createImage', () => {
         'cluster-size': c.clusterSize,
         'format-specific': { data: { compat: c.version === 2 ? '0.10' : '1.1' } },
       });
-      expectQemuAgrees(path, model, c.name);
+      expectQemuAgrees(path, model, tmp.path(`${c.name}.expected.raw`));
       const reopened = await openImage(path, { readOnly: true });
       await expectContent(reopened, model);
       await reopened.close();
@@ -90,7 +64,7 @@ describe('createImage', () => {
     }
     await expectContent(image, model);
     await image.close();
-    expectQemuAgrees(path, model, 'grow');
+    expectQemuAgrees(path, model, tmp.path('grow.expected.raw'));
   });
 
   it('creates an overlay whose size and format come from its backing file', async () => {
@@ -102,7 +76,7 @@ describe('createImage', () => {
     const model = Buffer.from(base);
     await randomWrites(image, model, 40, 10_000, 11);
     await image.close();
-    expectQemuAgrees(tmp.path('ov.qcow2'), model, 'ov');
+    expectQemuAgrees(tmp.path('ov.qcow2'), model, tmp.path('ov.expected.raw'));
   });
 });
 
@@ -117,7 +91,7 @@ describe('writing qemu-img images', () => {
     const model = Buffer.from(source);
     await randomWrites(image, model, 80, 20_000, 17);
     await image.close();
-    expectQemuAgrees(tmp.path('cow.qcow2'), model, 'cow');
+    expectQemuAgrees(tmp.path('cow.qcow2'), model, tmp.path('cow.expected.raw'));
   });
 
   it('replaces compressed clusters and frees them (v3 and v2)', async () => {
@@ -128,7 +102,7 @@ describe('writing qemu-img images', () => {
       const model = Buffer.from(source);
       await randomWrites(image, model, 80, 9000, 19);
       await image.close();
-      expectQemuAgrees(path, model, `comp-${compat}`);
+      expectQemuAgrees(path, model, tmp.path(`comp-${compat}.expected.raw`));
     }
   });
 
@@ -144,7 +118,7 @@ describe('writing qemu-img images', () => {
     await expect(image.write(Buffer.alloc(10), source.length - 5)).rejects.toMatchObject({ code: 'EIMG_OUT_OF_RANGE' });
     await image.close();
     expect(Number(JSON.parse(qemuImg('info', '--output=json', path))['actual-size'])).toBe(before);
-    expectQemuAgrees(path, model, 'inplace');
+    expectQemuAgrees(path, model, tmp.path('inplace.expected.raw'));
     const ro = await openImage(path, { readOnly: true });
     await expect(ro.write(Buffer.alloc(1), 0)).rejects.toMatchObject({ code: 'EIMG_READ_ONLY' });
     await ro.close();
