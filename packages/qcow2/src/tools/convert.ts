@@ -43,6 +43,11 @@ export interface ConvertOptions {
  * (1.5-2.5 s of system time per GiB against 0.45 s with 1 MiB, the same as qemu-img's).
  */
 const CHUNK = 1024 * 1024;
+/**
+ * Bytes per read and write when the output is written O_DIRECT: no page-cache copy to keep in the CPU
+ * cache, and each write is a device request, so fewer, larger ones (qemu-img convert's 2 MiB).
+ */
+const DIRECT_CHUNK = 2 * 1024 * 1024;
 const READ_AHEAD = 3;
 
 export async function convert(source: string, target: string, options: ConvertOptions): Promise<void> {
@@ -94,21 +99,24 @@ async function dataRanges(src: Image, align: number): Promise<{ start: number; l
 class BufferPool {
   private readonly free: Buffer[] = [];
   /** `alloc`: where new buffers come from (the target's aligned ones when it is written O_DIRECT). */
-  constructor(private readonly alloc: (size: number) => Promise<Buffer> | Buffer = (size) => Buffer.allocUnsafeSlow(size)) {}
+  constructor(
+    readonly chunk: number,
+    private readonly alloc: (size: number) => Promise<Buffer> | Buffer = (size) => Buffer.allocUnsafeSlow(size),
+  ) {}
   async take(size: number): Promise<Buffer> {
     const i = this.free.findIndex((b) => b.length >= size);
-    return i >= 0 ? this.free.splice(i, 1)[0].subarray(0, size) : (await this.alloc(Math.max(size, CHUNK))).subarray(0, size);
+    return i >= 0 ? this.free.splice(i, 1)[0].subarray(0, size) : (await this.alloc(Math.max(size, this.chunk))).subarray(0, size);
   }
   give(buf: Buffer): void {
     this.free.push(Buffer.from(buf.buffer, buf.byteOffset, buf.buffer.byteLength - buf.byteOffset));
   }
 }
 
-/** Reads [start, start + length) in CHUNK pieces aligned to `align`, READ_AHEAD reads ahead of the consumer. */
+/** Reads [start, start + length) in pool.chunk pieces aligned to `align`, READ_AHEAD reads ahead of the consumer. */
 async function* chunks(src: Image, start: number, length: number, align: number, pool: BufferPool): AsyncGenerator<{ at: number; bytes: Buffer }> {
   const end = start + length;
   const first = start - (start % align);
-  const step = Math.max(CHUNK, align); // whole output clusters per chunk
+  const step = Math.max(pool.chunk, align); // whole output clusters per chunk
   const read = async (at: number): Promise<{ at: number; bytes: Buffer }> => {
     const n = Math.min(step, end - at, src.size - at);
     const bytes = await pool.take(Math.ceil(n / align) * align);
@@ -147,7 +155,7 @@ async function toQcow2(src: Image, target: string, options: ConvertOptions): Pro
   const cs = builder.geometry.clusterSize;
   const zero = Buffer.alloc(cs);
   const limit = Math.min(cs - 1, maxCompressedSize(builder.geometry));
-  const pool = new BufferPool(options.direct ? (size) => builder.allocBuffer(size) : undefined);
+  const pool = options.direct ? new BufferPool(DIRECT_CHUNK, (size) => builder.allocBuffer(size)) : new BufferPool(CHUNK);
   try {
     let done = -1; // last guest cluster written: ranges may share a cluster at their edges
     for (const range of await dataRanges(src, cs)) {
@@ -194,7 +202,7 @@ async function toQcow2(src: Image, target: string, options: ConvertOptions): Pro
 
 async function toRaw(src: Image, target: string, sync: boolean): Promise<void> {
   const file = await ImageFile.create(target);
-  const pool = new BufferPool();
+  const pool = new BufferPool(CHUNK);
   const block = 4096;
   const zero = Buffer.alloc(block);
   try {
