@@ -164,8 +164,9 @@ export async function pullImage(store: ImageStore, reference: string, options: P
     const manifest = parseManifest(top.bytes, `${name} manifest ${top.digest}`);
     const blobs = [manifest.config, ...manifest.layers];
     const missing: Array<{ blob: Descriptor; what: string }> = [];
+    // Held before the store is asked whether it has them, so that no GC removes one in between.
+    await lease.addBlobs(...blobs.map((blob) => blob.digest));
     for (const [i, blob] of blobs.entries()) {
-      await lease.addBlobs(blob.digest);
       if ((await store.blobs.size(blob.digest)) === blob.size) {
         options.progress?.({ kind: 'start', digest: blob.digest, total: blob.size, what: 'exists' });
         options.progress?.({ kind: 'done', digest: blob.digest, status: 'Already exists' });

@@ -18,13 +18,18 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes `bytes` to `path` so that a reader sees either the old file or the complete new one. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
+/**
+ * Writes `bytes` to `path` so that a reader sees either the old file or the complete new one. With
+ * `durable` (the default) the file and its name also survive a power cut; without, it is only atomic
+ * for other processes, for files a crash makes worthless anyway (a process's own lease).
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array | string, options: { durable?: boolean } = {}): Promise<void> {
+  const durable = options.durable ?? true;
   const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   const handle = await open(temp, 'wx', 0o644);
   try {
     await handle.writeFile(bytes);
-    await handle.sync();
+    if (durable) await handle.sync();
   } catch (error) {
     await handle.close();
     await rm(temp, { force: true });
@@ -32,7 +37,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array | string):
   }
   await handle.close();
   await rename(temp, path);
-  await fsyncDir(dirname(path));
+  if (durable) await fsyncDir(dirname(path));
 }
 
 export async function exists(path: string): Promise<boolean> {

@@ -44,8 +44,13 @@ export class Lease {
     await this.save();
   }
 
+  /**
+   * Atomic for GC in other processes, which is what a lease is for. Only a persistent lease is also
+   * synced: a process's own lease is stale after a crash whether or not it reached the disk, and its
+   * two fsyncs per update were most of the time a pull spent before its first blob request.
+   */
   async save(): Promise<void> {
-    await writeFileAtomic(this.path, JSON.stringify(this.content));
+    await writeFileAtomic(this.path, JSON.stringify(this.content), { durable: this.content.persistent === true });
   }
 
   async release(): Promise<void> {
