@@ -8,7 +8,8 @@
 // command (isola's includes Node's start).
 // Repetitions alternate which tool goes first; medians and isola/qemu ratios (> 1: isola is faster).
 //
-// Run after `npm run build`: node bench/qcow2/run.mjs   (BENCH_REPS=5, BENCH_DIR=/var/tmp/x to change)
+// Run after `npm run build`: node bench/qcow2/run.mjs   (BENCH_REPS=5, BENCH_DIR=/var/tmp/x to change;
+// BENCH_ONLY=bench|alloc|convert runs one group of rows)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,7 +74,8 @@ const source = join(dir, 'source.raw');
 makeData(source, 0.75 * GiB, GiB);
 
 const rows = [];
-const benchRows = [
+const only = (group) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY === group;
+const benchRows = !only('bench') ? [] : [
   ['raw', raw, false, 1, 10000],
   ['raw', raw, false, 32, 40000],
   ['raw', raw, true, 1, 5000],
@@ -93,7 +95,7 @@ for (const [format, file, write, depth, count] of benchRows) {
 }
 
 // Allocating writes: a fresh empty qcow2 image for every run, so each request may allocate.
-for (const depth of [1, 32]) {
+for (const depth of only('alloc') ? [1, 32] : []) {
   const count = depth === 1 ? 2000 : 10000;
   const times = { qemu: [], isola: [] };
   for (let r = 0; r < REPS; r++) {
@@ -112,7 +114,7 @@ for (const depth of [1, 32]) {
 // next for both tools (qemu-img alone: 0.4 s or 1.0 s per convert, with system time rising in the kernel's
 // copies): at least 5 repetitions, so the median is not one unlucky run.
 const CONVERT_REPS = Math.max(REPS, 5);
-for (const [label, cache] of [['', []], [' -t none', ['-t', 'none']]]) {
+for (const [label, cache] of only('convert') ? [['', []], [' -t none', ['-t', 'none']]] : []) {
   const times = { qemu: [], isola: [] };
   for (let r = 0; r < CONVERT_REPS; r++) {
     for (const tool of r % 2 ? ['isola', 'qemu'] : ['qemu', 'isola']) {
@@ -126,6 +128,7 @@ for (const [label, cache] of [['', []], [' -t none', ['-t', 'none']]]) {
   }
   execFileSync('qemu-img', ['compare', join(dir, 'converted-qemu.qcow2'), join(dir, 'converted-isola.qcow2')]);
   rows.push({ row: `convert 1 GiB raw -> qcow2${label} (wall)`, unit: 'MiB/s', qemu: 1024 / median(times.qemu), isola: 1024 / median(times.isola) });
+  console.log(`# convert${label} seconds, in run order: qemu-img ${times.qemu.map((t) => t.toFixed(2)).join(' ')}; isola ${times.isola.map((t) => t.toFixed(2)).join(' ')}`);
 }
 
 const fmt = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
