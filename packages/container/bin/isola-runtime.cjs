@@ -19,11 +19,13 @@ function commandOf(args) {
   return 'none';
 }
 
+const word = commandOf(argv);
 const runtime = { exports: {} };
-runCached(runtime, bundle, { cacheDir: path.join(__dirname, '..', 'dist', 'v8-cache'), prefix: `${commandOf(argv)}-` });
+runCached(runtime, bundle, { cacheDir: path.join(__dirname, '..', 'dist', 'v8-cache'), prefix: `${word}-` });
 
 runtime.exports.main(argv).then((code) => {
-  saveCaches();
+  // Only for the runtime's commands: a mistyped word would leave a cache behind each.
+  if (word === 'none' || Object.hasOwn(runtime.exports.COMMANDS ?? {}, word)) saveCaches();
   // Everything main() started has finished: exit at once rather than tear down the heap and the
   // environment as a natural exit does (~4 ms of CPU, measured in bench/runtime's conditions).
   process.exit(code);

@@ -14,6 +14,9 @@ const GLOBAL_FLAGS: FlagSpec[] = [
 
 const VERSION = '0.1.0';
 
+/** The command table, for bin/isola-runtime.cjs: it keeps code caches for these words only. */
+export { COMMANDS };
+
 function usage(): string {
   return `usage: isola-runtime [--root DIR] [--log FILE] [--log-format text|json] COMMAND [OPTIONS] [ARGS]\ncommands: ${Object.keys(COMMANDS).join(', ')}\n`;
 }
