@@ -1,21 +1,15 @@
 // The isola command as users run it: the built binary, real arguments, real exit statuses.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { isolaWith } from '../support/cli.js';
 import { itNeeds } from '../support/requirements.js';
 import { useTestNetns } from '../support/netns.js';
 
 // isola runs in a network namespace of this file's own: its default bridge is made there, not on the host.
 const netns = useTestNetns();
 
-const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
 const { version } = JSON.parse(readFileSync(new URL('../../apps/cli/package.json', import.meta.url), 'utf8'));
-
-function isola(...args: string[]) {
-  const result = spawnSync('nsenter', [`--net=${netns.path}`, process.execPath, bin, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const isola = isolaWith({ netns });
 
 describe('isola', () => {
   it('prints its version', () => {

@@ -1,23 +1,19 @@
 // isola-runtime as containerd's runtime: `ctr run --runc-binary`, the way Kubernetes nodes drive runc.
 // containerd runs from a private config (sockets, root and state in a temp dir) and is stopped by pid.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { runCommand, runtimeBin as runtime, useWorkDir } from '../support/cli.js';
 import { itNeeds } from '../support/requirements.js';
 
-const runtime = fileURLToPath(new URL('../../packages/container/bin/isola-runtime.cjs', import.meta.url));
 const needs = itNeeds({ root: true, tools: ['containerd', 'ctr', 'tar'], files: ['/bin/busybox'] });
-const work = mkdtempSync(join(tmpdir(), 'isola-containerd-'));
+// Removed (after what containerd left mounted in it is unmounted) once containerd is stopped below.
+const work = useWorkDir('isola-containerd-');
 const socket = join(work, 'containerd.sock');
 let containerd: ChildProcess | undefined;
 
-function ctr(...args: string[]) {
-  const r = spawnSync('ctr', ['--address', socket, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const ctr = (...args: string[]) => runCommand('ctr', ['--address', socket, ...args]);
 
 beforeAll(async () => {
   if (!existsSync('/usr/bin/containerd') || process.getuid?.() !== 0) return;
@@ -43,11 +39,6 @@ afterAll(async () => {
     process.kill(containerd.pid, 'SIGTERM');
     await new Promise((r) => containerd!.once('exit', r));
   }
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const mountpoint = line.split(' ')[4];
-    if (mountpoint?.startsWith(work)) spawnSync('umount', ['-l', mountpoint]);
-  }
-  rmSync(work, { recursive: true, force: true });
 });
 
 describe('containerd with isola-runtime', () => {

@@ -1,26 +1,17 @@
 // Daemonless containers as users drive them: run -d, ps, logs, stop, kill, wait, rm, create/start, and
 // what is reported when the monitor is killed or the host "reboots" (a record from another boot).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
+import { useBusyboxImage, useIsolaRoot } from '../support/cli.js';
 import { itNeeds } from '../support/requirements.js';
 import { useTestNetns } from '../support/netns.js';
 
 // isola runs in a network namespace of this file's own: its default bridge is made there, not on the host.
 const netns = useTestNetns();
-
-const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'isola-containers-'));
-const stateRoot = join(work, 'root');
-
-function isola(...args: string[]) {
-  const r = spawnSync('nsenter', [`--net=${netns.path}`, process.execPath, bin, ...args], { encoding: 'utf8', env: { ...process.env, ISOLA_ROOT: stateRoot }, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const { root: stateRoot, isola } = useIsolaRoot('isola-containers-', netns);
+useBusyboxImage();
 
 function inspect(ref: string) {
   const r = isola('container', 'inspect', ref);
@@ -50,20 +41,6 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
 }
 
 const needs = itNeeds({ root: true, files: ['/bin/busybox'] });
-
-beforeAll(async () => {
-  if (process.getuid?.() !== 0 || !existsSync('/bin/busybox')) return;
-  const { buildBusyboxImage } = await import('@isola/busybox-image');
-  await buildBusyboxImage();
-});
-
-afterAll(() => {
-  if (existsSync(join(stateRoot, 'containers'))) {
-    const ids = readdirSync(join(stateRoot, 'containers'));
-    if (ids.length) isola('rm', '-f', ...ids);
-  }
-  rmSync(work, { recursive: true, force: true });
-});
 
 describe('daemonless containers', () => {
   needs('run -d prints the id; ps shows it Up; logs has its output (--tail, --timestamps); the monitor is tiny', async () => {

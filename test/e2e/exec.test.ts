@@ -1,33 +1,26 @@
 // exec, -i, -t and --init as users type them. Terminals are real: `script` (util-linux) gives isola a pty
 // of its own, sized with stty, as a terminal emulator would.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
+import { isolaArgv, isolaEnv, runCommand, runIsola, useBusyboxImage, useIsolaRoot } from '../support/cli.js';
 import { itNeeds } from '../support/requirements.js';
 import { useTestNetns } from '../support/netns.js';
 
 // isola runs in a network namespace of this file's own: its default bridge is made there, not on the host.
 const netns = useTestNetns();
+const { work, root: stateRoot, options } = useIsolaRoot('isola-exec-e2e-', netns);
+useBusyboxImage();
+const env = isolaEnv(stateRoot);
+const isolaCmd = isolaArgv(netns).join(' ');
 
-const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'isola-exec-e2e-'));
-const stateRoot = join(work, 'root');
-const env = { ...process.env, ISOLA_ROOT: stateRoot };
-const isolaCmd = `nsenter --net=${netns.path} ${process.execPath} ${bin}`;
-
-function isola(args: string[], input?: string) {
-  const r = spawnSync('nsenter', [`--net=${netns.path}`, process.execPath, bin, ...args], { encoding: 'utf8', env, input, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const isola = (args: string[], input?: string) => runIsola(args, { ...options, input });
 
 /** Runs a shell command line in a fresh pty of 30 rows and 100 columns; `input` is typed into it. */
 function inTerminal(commandLine: string, input?: string, vars: Record<string, string> = {}) {
-  const r = spawnSync('script', ['-qec', `stty rows 30 cols 100; ${commandLine}`, '/dev/null'], { encoding: 'utf8', env: { ...env, ...vars, ISOLA: isolaCmd }, input, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCommand('script', ['-qec', `stty rows 30 cols 100; ${commandLine}`, '/dev/null'], { env: { ...env, ...vars, ISOLA: isolaCmd }, input });
 }
 
 function inspect(ref: string) {
@@ -37,20 +30,6 @@ function inspect(ref: string) {
 const scratch = () => readdirSync(tmpdir()).filter((d) => /^isola-(console|exec)-/.test(d)).sort();
 const needs = itNeeds({ root: true, files: ['/bin/busybox'] });
 const needsTerminal = itNeeds({ root: true, files: ['/bin/busybox'], tools: ['script', 'stty', 'pgrep'] });
-
-beforeAll(async () => {
-  if (process.getuid?.() !== 0 || !existsSync('/bin/busybox')) return;
-  const { buildBusyboxImage } = await import('@isola/busybox-image');
-  await buildBusyboxImage();
-});
-
-afterAll(() => {
-  if (existsSync(join(stateRoot, 'containers'))) {
-    const ids = readdirSync(join(stateRoot, 'containers'));
-    if (ids.length) isola(['rm', '-f', ...ids]);
-  }
-  rmSync(work, { recursive: true, force: true });
-});
 
 describe('isola exec', () => {
   needs("runs in the container's namespaces and cgroup, with its profile and env; passes the exit status", () => {

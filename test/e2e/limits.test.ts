@@ -1,29 +1,18 @@
 // Limits that hold: --memory ends in a reported OOM kill, --pids-limit contains a fork bomb, --cpus 0.5
 // holds a busy loop near half a core; `isola stats` and `isola top` show the real cgroup and processes;
 // a bad value is one line and leaves nothing behind.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
+import { list, useBusyboxImage, useIsolaRoot } from '../support/cli.js';
 import { itNeeds } from '../support/requirements.js';
 import { useTestNetns } from '../support/netns.js';
 
 // isola runs in a network namespace of this file's own: its default bridge is made there, not on the host.
 const netns = useTestNetns();
-
-const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'isola-limits-'));
-const stateRoot = join(work, 'root');
-
-function isola(...args: string[]) {
-  const r = spawnSync('nsenter', [`--net=${netns.path}`, process.execPath, bin, ...args], { encoding: 'utf8', env: { ...process.env, ISOLA_ROOT: stateRoot }, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const list = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : []);
+const { root: stateRoot, isola } = useIsolaRoot('isola-limits-', netns);
+useBusyboxImage();
 
 /** A container's cgroup file: the v1 hierarchy of `controller` when the host has one, else cgroup v2. */
 function cgroupFile(controller: string, id: string, v1: string, v2: string): string {
@@ -52,18 +41,6 @@ function cgroupDirs(id: string): string[] {
 }
 
 const needs = itNeeds({ root: true, files: ['/bin/busybox'] });
-
-beforeAll(async () => {
-  if (process.getuid?.() !== 0 || !existsSync('/bin/busybox')) return;
-  const { buildBusyboxImage } = await import('@isola/busybox-image');
-  await buildBusyboxImage();
-});
-
-afterAll(() => {
-  const ids = list(join(stateRoot, 'containers'));
-  if (ids.length) isola('rm', '-f', ...ids);
-  rmSync(work, { recursive: true, force: true });
-});
 
 describe('resource limits', () => {
   needs('--memory 32m: a process that takes more is OOM-killed, exit 137, and inspect says OOMKilled', () => {

@@ -4,29 +4,23 @@
 // traffic goes only to 127.0.0.1 and to addresses inside it. After each test nothing is left there: no
 // veth, bridge, route or nft rule, no namespace mount, no record.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
+import { afterAll, afterEach, describe, expect } from 'vitest';
+import { isolaEnv, list, removeContainers, runCommand, useBusyboxImage, useIsolaRoot } from '../support/cli.js';
 import { itNeeds } from '../support/requirements.js';
+import { useTestNetns } from '../support/netns.js';
 
-const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'isola-networks-'));
-const stateRoot = join(work, 'root');
-const ns = `isola-t-${randomBytes(4).toString('hex')}`;
-const nsPath = `/run/netns/${ns}`;
+const netns = useTestNetns();
+const { work, root: stateRoot, options, isola } = useIsolaRoot('isola-networks-', netns);
+useBusyboxImage();
 
 const needs = itNeeds({ root: true, tools: ['ip', 'nsenter', 'nft', 'busybox'], files: ['/bin/busybox'] });
 
 /** Runs `command` in the test's namespace. */
-function inNs(command: string, args: string[], timeout = 60_000) {
-  const r = spawnSync('nsenter', [`--net=${nsPath}`, command, ...args], { encoding: 'utf8', env: { ...process.env, ISOLA_ROOT: stateRoot }, timeout });
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+function inNs(command: string, args: string[], timeout?: number) {
+  return runCommand('nsenter', [`--net=${netns.path}`, command, ...args], { env: isolaEnv(stateRoot), timeout });
 }
-
-const isola = (...args: string[]) => inNs(process.execPath, [bin, ...args]);
 
 /** busybox wget from the test's namespace; Debian's `wget -T` crashes, so the process gets the timeout. */
 const fetch = (url: string) => inNs('busybox', ['wget', '-qO-', url], 5_000);
@@ -46,8 +40,6 @@ function httpd(text: string, ...flags: string[]) {
   return isola('run', '-d', ...flags, 'busybox', 'sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www`);
 }
 
-const list = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : []);
-
 /** Everything networking could leave behind in the namespace and the isola root. */
 function leftovers() {
   const links = inNs('ip', ['-o', 'link', 'show']).stdout.split('\n').filter((l) => l.trim() !== '').map((l) => l.split(':')[1]!.trim().split('@')[0]!);
@@ -66,26 +58,16 @@ const CLEAN = { links: [], rules: '', routes: '', netns: [], containers: [], mou
 
 const started: ChildProcess[] = [];
 
-beforeAll(async () => {
-  if (process.getuid?.() !== 0 || !existsSync('/bin/busybox')) return;
-  const { buildBusyboxImage } = await import('@isola/busybox-image');
-  await buildBusyboxImage();
-  expect(spawnSync('ip', ['netns', 'add', ns]).status).toBe(0);
-  expect(spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']).status).toBe(0);
-});
-
 afterEach(() => {
   for (const child of started.splice(0)) if (child.pid && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
-  const ids = list(join(stateRoot, 'containers'));
-  if (ids.length) isola('rm', '-f', ...ids);
+  removeContainers(options);
 });
 
+// Before the namespace goes (useTestNetns' own after-hook runs last).
 afterAll(() => {
-  if (existsSync(nsPath)) {
+  if (existsSync(netns.path)) {
     for (const name of list(join(stateRoot, 'networks')).filter((n) => n.endsWith('.json'))) isola('network', 'rm', name.slice(0, -5));
-    spawnSync('ip', ['netns', 'del', ns]);
   }
-  rmSync(work, { recursive: true, force: true });
 });
 
 describe('published ports', () => {
@@ -142,7 +124,7 @@ describe('published ports', () => {
     expect(leftovers()).toEqual(before);
 
     // A listener that is not isola's, in the namespace.
-    const listener = spawn('nsenter', [`--net=${nsPath}`, 'busybox', 'httpd', '-f', '-p', '127.0.0.1:8091'], { stdio: 'ignore' });
+    const listener = spawn('nsenter', [`--net=${netns.path}`, 'busybox', 'httpd', '-f', '-p', '127.0.0.1:8091'], { stdio: 'ignore' });
     started.push(listener);
     for (let i = 0; i < 50 && !inNs('busybox', ['netstat', '-ltn']).stdout.includes('127.0.0.1:8091'); i++) spawnSync('sleep', ['0.1']);
     const taken = httpd('third', '-p', '8091:80');

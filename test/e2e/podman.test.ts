@@ -1,16 +1,14 @@
 // isola-runtime as podman's --runtime: run, run -d, exec, top, stop, rm. podman keeps its storage in a
 // temp dir; the ulimit flags are what podman needs on hosts without CAP_SYS_RESOURCE (shared/MACHINE.md).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { runCommand, runtimeBin as runtime, useWorkDir } from '../support/cli.js';
 import { itNeeds } from '../support/requirements.js';
 
-const runtime = fileURLToPath(new URL('../../packages/container/bin/isola-runtime.cjs', import.meta.url));
 const needs = itNeeds({ root: true, tools: ['podman', 'tar'], files: ['/bin/busybox'] });
-const work = mkdtempSync(join(tmpdir(), 'isola-podman-'));
+const work = useWorkDir('isola-podman-');
 const ULIMITS = ['--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=32768:32768'];
 const IMAGE = 'localhost/isola-busybox:latest';
 
@@ -21,8 +19,7 @@ function podman(...args: string[]) {
 /** podman with more open fds from 3 up, for --preserve-fds. */
 function podmanWith(extraFds: number[], ...args: string[]) {
   const global = ['--root', join(work, 'root'), '--runroot', join(work, 'run'), '--cgroup-manager=cgroupfs', '--events-backend=file', '--runtime', runtime];
-  const r = spawnSync('podman', [...global, ...args], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe', ...extraFds] });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCommand('podman', [...global, ...args], { stdio: ['ignore', 'pipe', 'pipe', ...extraFds] });
 }
 
 /** The memory limit of the cgroup process `pid` is in, as the host sees it (v1 or v2). */
@@ -47,7 +44,6 @@ beforeAll(async () => {
 afterAll(() => {
   podman('rm', '-af');
   podman('system', 'reset', '-f');
-  rmSync(work, { recursive: true, force: true });
 });
 
 describe('podman with isola-runtime', () => {

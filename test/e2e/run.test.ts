@@ -1,25 +1,15 @@
 // `isola run` as users type it: the embedded busybox image, flags, exit statuses, and nothing left behind.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
+import { isolaBin as bin, isolaEnv, runCommand, useIsolaRoot } from '../support/cli.js';
 import { itNeeds } from '../support/requirements.js';
 import { useTestNetns } from '../support/netns.js';
 
 // isola runs in a network namespace of this file's own: its default bridge is made there, not on the host.
 const netns = useTestNetns();
-
-const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'isola-run-'));
-const stateRoot = join(work, 'root');
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-function isola(...args: string[]) {
-  const r = spawnSync('nsenter', [`--net=${netns.path}`, process.execPath, bin, ...args], { encoding: 'utf8', env: { ...process.env, ISOLA_ROOT: stateRoot }, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const { work, root: stateRoot, isola } = useIsolaRoot('isola-run-', netns);
 
 const needs = itNeeds({ root: true, files: ['/bin/busybox'] });
 
@@ -54,7 +44,7 @@ describe('isola run', () => {
     const envFile = join(work, 'app.env');
     writeFileSync(envFile, '# settings\nGREETING=from the file\n\nNAME=file\nPASSED\n');
     // The command as users run it (its #! line), since Node itself would take a --env-file after `node bin`.
-    const direct = (extra: Record<string, string>, ...args: string[]) => spawnSync('nsenter', [`--net=${netns.path}`, bin, ...args], { encoding: 'utf8', env: { ...process.env, ISOLA_ROOT: stateRoot, ...extra } });
+    const direct = (extra: Record<string, string>, ...args: string[]) => runCommand('nsenter', [`--net=${netns.path}`, bin, ...args], { env: isolaEnv(stateRoot, extra) });
     expect(direct({ PASSED: 'through' }, 'run', '--env-file', envFile, '-e', 'NAME=flag', 'busybox', 'sh', '-c', 'echo "$GREETING/$NAME/$PASSED"').stdout).toBe('from the file/flag/through\n');
     expect(direct({}, 'run', '--env-file', join(work, 'missing.env'), 'busybox', 'true')).toMatchObject({ status: 125, stderr: expect.stringMatching(/^Error: --env-file .*missing\.env: ENOENT\n$/) });
     const status = (...flags: string[]) => isola('run', '--rm', '--network', 'none', ...flags, 'busybox', 'grep', '-E', '^(Seccomp|NoNewPrivs):', '/proc/self/status').stdout;

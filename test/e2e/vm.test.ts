@@ -1,27 +1,18 @@
 // `isola vm` as users type it: run -d, ls (table and JSON), logs [-f], stop, rm [-f], and bad input
 // answered with one line, status 125 and nothing left behind. Guests from tools/guest-kit.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect } from 'vitest';
 import { buildGuests } from '../../tools/guest-kit/build.mjs';
+import { isolaWith, list, useWorkDir } from '../support/cli.js';
 import { itNeeds } from '../support/requirements.js';
 
-const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
-const stateRoot = mkdtempSync(join(tmpdir(), 'isola-vm-'));
-
-function isola(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ISOLA_ROOT: stateRoot }, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const stateRoot = useWorkDir('isola-vm-');
+const isola = isolaWith({ root: stateRoot });
 
 afterAll(() => {
   // A failed test may leave a VM running: rm -f kills its monitor by the pid it recorded.
-  const ids = existsSync(join(stateRoot, 'vms')) ? readdirSync(join(stateRoot, 'vms')) : [];
+  const ids = list(join(stateRoot, 'vms'));
   if (ids.length) isola('vm', 'rm', '-f', ...ids);
-  rmSync(stateRoot, { recursive: true, force: true });
 });
 
 const vmTest = itNeeds({ kvm: true, tools: ['gcc', 'ld', 'objcopy'] });

@@ -1,28 +1,16 @@
 // `-v`, `--mount` and `--tmpfs` as users type them, `isola volume ...`, and bad or malicious mount
 // specifications: one line, non-zero exit, and nothing left behind (record, rootfs, mount, cgroup, volume).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
+import { list, useBusyboxImage, useIsolaRoot } from '../support/cli.js';
 import { itNeeds } from '../support/requirements.js';
 import { useTestNetns } from '../support/netns.js';
 
 // isola runs in a network namespace of this file's own: its default bridge is made there, not on the host.
 const netns = useTestNetns();
-
-const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'isola-volumes-'));
-const stateRoot = join(work, 'root');
+const { work, root: stateRoot, isola } = useIsolaRoot('isola-volumes-', netns);
 const host = join(work, 'host');
-
-function isola(...args: string[]) {
-  const r = spawnSync('nsenter', [`--net=${netns.path}`, process.execPath, bin, ...args], { encoding: 'utf8', env: { ...process.env, ISOLA_ROOT: stateRoot }, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const list = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : []);
 
 /** Everything a container could leave behind. */
 function leftovers() {
@@ -37,19 +25,11 @@ function leftovers() {
 
 const needs = itNeeds({ root: true, files: ['/bin/busybox'] });
 
-beforeAll(async () => {
+beforeAll(() => {
   mkdirSync(host, { recursive: true });
   writeFileSync(join(host, 'greeting'), 'hello from the host\n');
-  if (process.getuid?.() !== 0 || !existsSync('/bin/busybox')) return;
-  const { buildBusyboxImage } = await import('@isola/busybox-image');
-  await buildBusyboxImage();
 });
-
-afterAll(() => {
-  const ids = list(join(stateRoot, 'containers'));
-  if (ids.length) isola('rm', '-f', ...ids);
-  rmSync(work, { recursive: true, force: true });
-});
+useBusyboxImage();
 
 describe('bind mounts and tmpfs', () => {
   needs('-v HOST:DST binds read-write, :ro read-only; --mount type=bind and --tmpfs work alike', () => {
