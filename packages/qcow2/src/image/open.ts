@@ -11,6 +11,7 @@ import { ImageFile } from './file.js';
 import type { Image, ImageFormat } from './image.js';
 import { Qcow2Image } from './qcow2-image.js';
 import { RawImage } from './raw-image.js';
+import { chainFileAt } from './same-file.js';
 
 export interface OpenOptions {
   /** Default false. Backing files are always opened read-only. */
@@ -141,14 +142,21 @@ export async function createImage(path: string, options: CreateOptions): Promise
   const refcountBits = options.refcountBits ?? 16;
   let size = options.size;
   let backingFormat = options.backingFormat;
-  if (options.backingFile !== undefined && (size === undefined || backingFormat === undefined)) {
+  // Opened even when the size and format are given, as qemu-img does: a missing backing file, or one
+  // whose chain leads back to this path, is refused before the file is created (or overwritten).
+  if (options.backingFile !== undefined) {
     const backingPath = isAbsolute(options.backingFile) ? options.backingFile : resolve(dirname(path), options.backingFile);
     const backing = await openImage(backingPath, { readOnly: true, format: backingFormat }).catch((cause: unknown) => {
       throw imageError('EQCOW2_BACKING_OPEN', path, `cannot open backing file "${options.backingFile}"`, {}, cause);
     });
-    size ??= backing.size;
-    backingFormat ??= backing.format;
-    await backing.close();
+    try {
+      const loop = await chainFileAt(backing, path);
+      if (loop !== undefined) throw imageError('EQCOW2_BACKING_LOOP', path, `backing file "${options.backingFile}" would make a loop: its chain reaches ${loop}, this image`);
+      size ??= backing.size;
+      backingFormat ??= backing.format;
+    } finally {
+      await backing.close();
+    }
   }
   if (size === undefined) throw imageError('EIMG_BAD_OPTION', path, 'a size is needed when there is no backing file');
   const plan = planNewImage(

@@ -81,4 +81,19 @@ describe('internal snapshots', () => {
     expect(qemuImgStatus('compare', '-F', 'raw', path, tmp.path('q.raw')).status).toBe(0);
     expectClean(path);
   });
+  it('refuses a snapshot name longer than qemu keeps (255 bytes), leaving the image as it was', async () => {
+    const path = tmp.path('long-name.qcow2');
+    const image = (await createImage(path, { size: 1024 * 1024 })) as Qcow2Image;
+    try {
+      await expect(image.createSnapshot('a'.repeat(70_000))).rejects.toMatchObject({
+        code: 'EIMG_BAD_OPTION',
+        message: expect.stringMatching(/long-name\.qcow2: snapshot name of 70000 bytes is longer than qemu's 255$/),
+      });
+      await image.createSnapshot('é'.repeat(127)); // 254 bytes
+    } finally {
+      await image.close();
+    }
+    expect(qemuImg('snapshot', '-l', path)).toContain('é'.repeat(127));
+    expectClean(path);
+  });
 });

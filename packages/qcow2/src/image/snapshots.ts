@@ -37,10 +37,17 @@ async function underDirtyBit<T>(s: State, op: () => Promise<T>): Promise<T> {
   return result;
 }
 
+/** Longest snapshot name, in UTF-8 bytes, that qemu-img keeps whole. */
+const MAX_SNAPSHOT_NAME = 255;
+
 export function createSnapshot(s: State, name: string): Promise<Snapshot> {
   if (name === '' || s.snapshots.some((snap) => snap.name === name)) {
     throw imageError('EIMG_BAD_OPTION', s.file.path, name === '' ? 'a snapshot needs a name' : `a snapshot named "${name}" already exists`);
   }
+  // The format has room for 65535 bytes, but qemu keeps a name in 256 bytes (QEMUSnapshotInfo) and
+  // would list, and look up, a longer one cut short.
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > MAX_SNAPSHOT_NAME) throw imageError('EIMG_BAD_OPTION', s.file.path, `snapshot name of ${bytes} bytes is longer than qemu's ${MAX_SNAPSHOT_NAME}`);
   return underDirtyBit(s, () => create(s, name));
 }
 

@@ -42,4 +42,12 @@ describe('bench', () => {
     await bench(tmp.path('empty.qcow2'), { count: 200, depth: 32, cache: 'none', write: true, pattern: 7, size: 4096, step: 12288 });
     expect(qemuImgStatus('check', tmp.path('empty.qcow2')).status).toBe(0);
   });
+  it('refuses an empty request size and buffers over 1 GiB with one message naming the image', async () => {
+    qemuImg('create', '-q', '-f', 'qcow2', tmp.path('big.qcow2'), '8G');
+    await expect(bench(tmp.path('big.qcow2'), { count: 1, size: 0 })).rejects.toMatchObject({ code: 'EIMG_BAD_OPTION', message: expect.stringMatching(/big\.qcow2: request size 0 is not a positive/) });
+    await expect(bench(tmp.path('big.qcow2'), { count: 100, depth: 64, size: 1024 ** 3 })).rejects.toMatchObject({
+      code: 'EIMG_BAD_OPTION',
+      message: expect.stringMatching(/big\.qcow2: 64 requests of 1073741824 bytes in flight need 68719476736 bytes of buffers, over the 1073741824-byte limit$/),
+    });
+  });
 });

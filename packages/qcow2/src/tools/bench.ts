@@ -29,6 +29,9 @@ export interface BenchResult {
   opsPerSecond: number;
 }
 
+/** Most bytes of request buffers bench allocates (qemu-img would try any amount, and fail in its allocator). */
+const MAX_BUFFERS = 1024 * 1024 * 1024;
+
 export async function bench(path: string, options: BenchOptions = {}): Promise<BenchResult> {
   const count = options.count ?? 75000;
   const depth = options.depth ?? 64;
@@ -38,8 +41,13 @@ export async function bench(path: string, options: BenchOptions = {}): Promise<B
   const flushInterval = options.flushInterval ?? 0;
   const image = await openImage(path, { readOnly: !write, direct: (options.cache ?? 'writeback') === 'none', format: options.format });
   try {
+    if (!(size >= 1)) throw imageError('EIMG_BAD_OPTION', path, `request size ${size} is not a positive number of bytes`);
     if (size > image.size) throw imageError('EIMG_BAD_OPTION', path, `request size ${size} is larger than the ${image.size}-byte disk`);
-    const slab = await image.allocBuffer(size * depth);
+    const inFlight = Math.min(depth, count);
+    if (size * inFlight > MAX_BUFFERS) {
+      throw imageError('EIMG_BAD_OPTION', path, `${inFlight} requests of ${size} bytes in flight need ${size * inFlight} bytes of buffers, over the ${MAX_BUFFERS}-byte limit`);
+    }
+    const slab = await image.allocBuffer(size * inFlight);
     slab.fill(options.pattern ?? 0);
     const span = image.size - size + 1;
     let next = (options.offset ?? 0) % span;
@@ -62,7 +70,7 @@ export async function bench(path: string, options: BenchOptions = {}): Promise<B
       }
     };
     const start = performance.now();
-    await Promise.all(Array.from({ length: Math.min(depth, count) }, (_, i) => worker(slab.subarray(i * size, (i + 1) * size))));
+    await Promise.all(Array.from({ length: inFlight }, (_, i) => worker(slab.subarray(i * size, (i + 1) * size))));
     const seconds = (performance.now() - start) / 1000;
     return { seconds, requests: count, opsPerSecond: count / seconds };
   } finally {

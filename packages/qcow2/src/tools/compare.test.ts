@@ -1,6 +1,6 @@
 // compare, commit and rebase against qemu-img: same verdicts and messages, and images that read the
 // same as qemu-img's results.
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect } from 'vitest';
 import { itNeeds } from '../../../../test/support/requirements.js';
 import { pattern, qemuImg, qemuImgStatus, tempDir, writeRaw } from '../../test/qemu.js';
@@ -75,5 +75,18 @@ describe('compare, commit, rebase', () => {
     await rebase(tmp.path('rt.qcow2'), { backingFile: '' });
     expect(JSON.parse(qemuImg('info', '--output=json', tmp.path('rt.qcow2')))['backing-filename']).toBeUndefined();
     expect(qemuImgStatus('compare', tmp.path('rt.qcow2'), tmp.path('base.raw')).status).toBe(0);
+  });
+
+  it('refuses a safe rebase onto the image itself or onto an overlay of it, leaving the image as it was', async () => {
+    qemuImg('create', '-q', '-f', 'qcow2', tmp.path('loop.qcow2'), '1M');
+    qemuImg('create', '-q', '-f', 'qcow2', '-b', 'loop.qcow2', '-F', 'qcow2', tmp.path('loop-over.qcow2'));
+    const before = readFileSync(tmp.path('loop.qcow2'));
+    for (const backingFile of ['loop.qcow2', 'loop-over.qcow2']) {
+      await expect(rebase(tmp.path('loop.qcow2'), { backingFile, backingFormat: 'qcow2' })).rejects.toMatchObject({
+        code: 'EQCOW2_BACKING_LOOP',
+        message: expect.stringMatching(new RegExp(`loop\\.qcow2: new backing file "${backingFile.replace('.', '\\.')}" would make a loop`)),
+      });
+      expect(readFileSync(tmp.path('loop.qcow2')).equals(before)).toBe(true);
+    }
   });
 });

@@ -102,6 +102,42 @@ describe('convert', () => {
     }
   });
 
+  it('refuses to convert an overlay onto a file of its backing chain (directly or through a symlink), leaving it intact', async () => {
+    writeRaw(tmp.path('chain-base.raw'), data);
+    qemuImg('create', '-q', '-f', 'qcow2', '-b', 'chain-base.raw', '-F', 'raw', tmp.path('chain-mid.qcow2'));
+    qemuImg('create', '-q', '-f', 'qcow2', '-b', 'chain-mid.qcow2', '-F', 'qcow2', tmp.path('chain-top.qcow2'));
+    symlinkSync(tmp.path('chain-base.raw'), tmp.path('chain-base-link.raw'));
+    const mid = readFileSync(tmp.path('chain-mid.qcow2'));
+    for (const target of ['chain-mid.qcow2', 'chain-base.raw', 'chain-base-link.raw']) {
+      await expect(convert(tmp.path('chain-top.qcow2'), tmp.path(target), { outputFormat: 'qcow2' })).rejects.toMatchObject({
+        code: 'EIMG_BAD_OPTION',
+        message: expect.stringMatching(/is the backing file ".*chain-(mid|base)\.(qcow2|raw)" of .*chain-top\.qcow2: convert would destroy it$/),
+      });
+    }
+    expect(readFileSync(tmp.path('chain-base.raw')).equals(data)).toBe(true);
+    expect(readFileSync(tmp.path('chain-mid.qcow2')).equals(mid)).toBe(true);
+  });
+
+  it('stops when its signal aborts half way (Ctrl-C), failing with the reason and removing the target', async () => {
+    const stop = new AbortController();
+    const reason = new Error('interrupted');
+    const original = RawImage.prototype.read;
+    // Aborted during the first read: the target exists by then, and later chunks are already being read.
+    const spy = vi.spyOn(RawImage.prototype, 'read').mockImplementation(function (this: RawImage, buf: Uint8Array, offset: number) {
+      stop.abort(reason);
+      return original.call(this, buf, offset);
+    });
+    try {
+      for (const outputFormat of ['raw', 'qcow2'] as const) {
+        const out = tmp.path(`stopped.${outputFormat}`);
+        await expect(convert(tmp.path('src.raw'), out, { outputFormat, signal: stop.signal })).rejects.toBe(reason);
+        expect(existsSync(out)).toBe(false);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('converts a compressed qcow2 chain to raw and back', async () => {
     qemuImg('convert', '-c', '-O', 'qcow2', tmp.path('text.raw'), tmp.path('base.qcow2'));
     qemuImg('create', '-q', '-f', 'qcow2', '-b', 'base.qcow2', '-F', 'qcow2', tmp.path('top.qcow2'));

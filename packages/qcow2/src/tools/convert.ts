@@ -3,7 +3,7 @@
 // 4 KiB window (what qemu's decompressor accepts) unless that does not save space. Runs the source
 // already knows to be zero (unallocated, zero clusters, holes of a sparse raw file) are not even read.
 // Reading the next chunk, compressing (zlib on the libuv pool) and writing overlap.
-import { rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { constants, deflateRaw } from 'node:zlib';
 import { imageError } from '../errors.js';
@@ -13,6 +13,7 @@ import type { Image, ImageFormat } from '../image/image.js';
 import { openImage } from '../image/open.js';
 import { Qcow2Builder } from '../image/qcow2-builder.js';
 import { mapImage } from './map.js';
+import { chainFileAt, sameFile } from '../image/same-file.js';
 
 const deflate = promisify(deflateRaw);
 
@@ -35,6 +36,8 @@ export interface ConvertOptions {
    * naming open(O_DIRECT) where the file system has no O_DIRECT. Raw output is written through the page cache.
    */
   direct?: boolean;
+  /** Stops the convert at the next chunk (Ctrl-C): it then fails with the signal's reason and removes the target. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -56,8 +59,17 @@ export async function convert(source: string, target: string, options: ConvertOp
   }
   if (await sameFile(source, target)) throw imageError('EIMG_BAD_OPTION', target, 'is the source image itself: convert would destroy it');
   const src = await openImage(source, { readOnly: true, format: options.sourceFormat });
+  // Checked before the try below, whose cleanup removes the target: here the target is someone's image.
+  const backing = await chainFileAt(src.backing, target).catch(async (error: unknown) => {
+    await src.close();
+    throw error;
+  });
+  if (backing !== undefined) {
+    await src.close();
+    throw imageError('EIMG_BAD_OPTION', target, `is the backing file ${JSON.stringify(backing)} of ${source}: convert would destroy it`);
+  }
   try {
-    if (options.outputFormat === 'raw') await toRaw(src, target, options.sync ?? false);
+    if (options.outputFormat === 'raw') await toRaw(src, target, options.sync ?? false, options.signal);
     else await toQcow2(src, target, options);
   } catch (error) {
     // A half-written target is no image: nothing is left behind.
@@ -66,12 +78,6 @@ export async function convert(source: string, target: string, options: ConvertOp
   } finally {
     await src.close();
   }
-}
-
-/** Whether both paths name one existing file (a hard link, a symlink or the same name). */
-async function sameFile(a: string, b: string): Promise<boolean> {
-  const [sa, sb] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
-  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
 }
 
 /**
@@ -113,7 +119,7 @@ class BufferPool {
 }
 
 /** Reads [start, start + length) in pool.chunk pieces aligned to `align`, READ_AHEAD reads ahead of the consumer. */
-async function* chunks(src: Image, start: number, length: number, align: number, pool: BufferPool): AsyncGenerator<{ at: number; bytes: Buffer }> {
+async function* chunks(src: Image, start: number, length: number, align: number, pool: BufferPool, signal?: AbortSignal): AsyncGenerator<{ at: number; bytes: Buffer }> {
   const end = start + length;
   const first = start - (start % align);
   const step = Math.max(pool.chunk, align); // whole output clusters per chunk
@@ -137,6 +143,7 @@ async function* chunks(src: Image, start: number, length: number, align: number,
   };
   fill();
   while (pending.length > 0) {
+    signal?.throwIfAborted();
     const current = await pending.shift()!;
     fill();
     yield current;
@@ -159,7 +166,7 @@ async function toQcow2(src: Image, target: string, options: ConvertOptions): Pro
   try {
     let done = -1; // last guest cluster written: ranges may share a cluster at their edges
     for (const range of await dataRanges(src, cs)) {
-      for await (const { at, bytes } of chunks(src, range.start, range.length, cs, pool)) {
+      for await (const { at, bytes } of chunks(src, range.start, range.length, cs, pool, options.signal)) {
         const firstCluster = at / cs;
         if (options.compress) {
           const jobs: Promise<{ cluster: number; data: Buffer; deflated: Buffer }>[] = [];
@@ -200,7 +207,7 @@ async function toQcow2(src: Image, target: string, options: ConvertOptions): Pro
   }
 }
 
-async function toRaw(src: Image, target: string, sync: boolean): Promise<void> {
+async function toRaw(src: Image, target: string, sync: boolean, signal?: AbortSignal): Promise<void> {
   const file = await ImageFile.create(target);
   const pool = new BufferPool(CHUNK);
   const block = 4096;
@@ -208,7 +215,7 @@ async function toRaw(src: Image, target: string, sync: boolean): Promise<void> {
   try {
     let inflight: Promise<void> = Promise.resolve();
     for (const range of await dataRanges(src, block)) {
-      for await (const { at, bytes } of chunks(src, range.start, range.length, block, pool)) {
+      for await (const { at, bytes } of chunks(src, range.start, range.length, block, pool, signal)) {
         const n = Math.min(bytes.length, src.size - at);
         // Write runs of non-zero blocks; zero blocks stay holes.
         let runStart = -1;

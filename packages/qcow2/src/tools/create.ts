@@ -1,4 +1,5 @@
 // `img create`: a new raw or qcow2 image, and the "Formatting ..." line qemu-img prints for it.
+import { imageError } from '../errors.js';
 import { ImageFile } from '../image/file.js';
 import type { ImageFormat } from '../image/image.js';
 import { type CreateOptions, createImage } from '../image/open.js';
@@ -7,9 +8,23 @@ export interface CreateRequest extends CreateOptions {
   format: ImageFormat;
 }
 
+/** The options only qcow2 images have, by qemu-img's names. */
+const QCOW2_ONLY: Record<string, string> = {
+  clusterSize: 'cluster_size',
+  version: 'compat',
+  refcountBits: 'refcount_bits',
+  lazyRefcounts: 'lazy_refcounts',
+  extendedL2: 'extended_l2',
+  backingFile: 'backing_file',
+  backingFormat: 'backing_fmt',
+};
+
 /** Creates the image and returns the size it got (from the backing file when none was given). */
 export async function create(path: string, request: CreateRequest): Promise<number> {
   if (request.format === 'raw') {
+    // qemu-img refuses these for raw too ("Invalid parameter"), rather than make an image without them.
+    const qcow2Only = Object.entries(QCOW2_ONLY).filter(([key]) => request[key as keyof CreateRequest] !== undefined).map(([, name]) => name);
+    if (qcow2Only.length > 0) throw imageError('EIMG_BAD_OPTION', path, `raw images take no ${qcow2Only.join(', ')} (qcow2 options)`);
     const file = await ImageFile.create(path);
     try {
       await file.truncate(request.size ?? 0);

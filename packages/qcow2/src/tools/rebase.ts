@@ -5,6 +5,7 @@ import { imageError } from '../errors.js';
 import { setBackingFile } from '../image/backing-file.js';
 import type { Image, ImageFormat } from '../image/image.js';
 import { openImage } from '../image/open.js';
+import { chainFileAt } from '../image/same-file.js';
 import { isAbsolute, dirname, resolve } from 'node:path';
 
 export interface RebaseOptions {
@@ -23,6 +24,9 @@ export async function rebase(path: string, options: RebaseOptions): Promise<void
       if (top.format !== 'qcow2') throw imageError('EIMG_BAD_OPTION', path, 'only qcow2 images have a backing file');
       const next = name === undefined ? undefined : await openImage(isAbsolute(name) ? name : resolve(dirname(path), name), { readOnly: true, format });
       try {
+        // qemu-img refuses this too (its write lock on the overlay): the overlay would be its own backing file.
+        const loop = await chainFileAt(next, path);
+        if (loop !== undefined) throw imageError('EQCOW2_BACKING_LOOP', path, `new backing file "${name}" would make a loop: its chain reaches ${loop}, this image`);
         format ??= next?.format;
         await copyDifferences(top, next);
       } finally {

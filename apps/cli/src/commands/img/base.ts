@@ -1,5 +1,6 @@
 // What every `isola img` command shares: qemu-img's exit status for a failure (1, where isola's other
 // commands use 125), and the -o option string parsed into create options.
+import { IsolaError } from '@isola/errors';
 import { IsolaCommand } from '../../base.js';
 
 export abstract class ImgCommand extends IsolaCommand {
@@ -33,10 +34,11 @@ export async function createOptions(values: readonly string[] | undefined): Prom
           out.clusterSize = parseSize(value, key);
           break;
         case 'compat':
-          if (value !== '0.10' && value !== '1.1' && value !== 'v2' && value !== 'v3') throw new Error(`Invalid compat version: ${value}`);
+          if (value !== '0.10' && value !== '1.1' && value !== 'v2' && value !== 'v3') throw badOption(`compat: invalid version "${value}" (0.10 or 1.1)`);
           out.version = value === '0.10' || value === 'v2' ? 2 : 3;
           break;
         case 'refcount_bits':
+          if (!/^\d+$/.test(value)) throw badOption(`refcount_bits: "${value}" is not a number of bits`);
           out.refcountBits = Number(value);
           break;
         case 'lazy_refcounts':
@@ -52,7 +54,7 @@ export async function createOptions(values: readonly string[] | undefined): Prom
           out.backingFormat = imageFormat(value);
           break;
         default:
-          throw new Error(`Invalid parameter '${key}'`);
+          throw badOption(`invalid parameter "${key}" (cluster_size, compat, refcount_bits, lazy_refcounts, extended_l2, backing_file, backing_fmt)`);
       }
     }
   }
@@ -61,6 +63,11 @@ export async function createOptions(values: readonly string[] | undefined): Prom
 
 export function imageFormat(value: string | undefined): 'qcow2' | 'raw' | undefined {
   if (value === undefined) return undefined;
-  if (value !== 'qcow2' && value !== 'raw') throw new Error(`Unknown file format '${value}' (qcow2 and raw are supported)`);
+  if (value !== 'qcow2' && value !== 'raw') throw badOption(`unknown file format "${value}" (qcow2 and raw are supported)`);
   return value;
+}
+
+/** A bad -o option or format name: the code @isola/qcow2 gives its own option errors. */
+export function badOption(message: string): IsolaError {
+  return new IsolaError('EIMG_BAD_OPTION', message);
 }

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { ImgCommand } from './base.js';
+import { ImgCommand, badOption } from './base.js';
 
 export default class ImgCheck extends ImgCommand {
   static override summary = 'Check (and repair) a qcow2 image (qemu-img check)';
@@ -14,7 +14,7 @@ export default class ImgCheck extends ImgCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ImgCheck);
-    if (flags.format === 'raw') throw new Error('This image format does not support checks');
+    if (flags.format === 'raw') throw badOption(`${args.filename}: raw images have no metadata to check (qemu-img: this image format does not support checks)`);
     const { check, checkJson, formatCheck, checkExitStatus } = await import('@isola/qcow2');
     const result = await check(args.filename, { repair: flags.repair as 'leaks' | 'all' | undefined });
     for (const line of result.messages) process.stderr.write(`${line}\n`);

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { ImgCommand, imageFormat } from './base.js';
+import { ImgCommand, badOption, imageFormat } from './base.js';
 
 export default class ImgResize extends ImgCommand {
   static override summary = 'Grow or shrink a disk image (qemu-img resize)';
@@ -20,7 +20,8 @@ export default class ImgResize extends ImgCommand {
     try {
       const sign = args.size[0] === '+' ? 1 : args.size[0] === '-' ? -1 : 0;
       const size = sign === 0 ? parseSize(args.size) : image.size + sign * parseSize(args.size.slice(1));
-      if (size < image.size && !flags.shrink) throw new Error('Use the --shrink option to perform a shrink operation.');
+      if (size < 0) throw badOption(`${args.filename}: cannot shrink by ${args.size.slice(1)}: the disk is only ${image.size} bytes`);
+      if (size < image.size && !flags.shrink) throw badOption(`${args.filename}: shrinking from ${image.size} to ${size} bytes needs --shrink`);
       await image.resize(size);
     } finally {
       await image.close();
