@@ -79,6 +79,19 @@ export class ImageError extends IsolaError {
 /** "rename(\"/a\"): ENOSPC", from what Node puts on its fs errors; the message otherwise. */
 export function describeFsError(error: unknown): string {
   const e = error as NodeJS.ErrnoException;
-  if (e?.syscall !== undefined && e.code !== undefined) return `${e.syscall}${e.path ? `("${e.path}")` : ''}: ${e.code}`;
+  if (e?.syscall !== undefined && e.code !== undefined) {
+    // Node's message is "ENOENT: no such file or directory, open '/x'": keep the strerror text.
+    const text = new RegExp(`^${e.code}: ([^,]+)`).exec(e.message)?.[1];
+    return `${e.syscall}${e.path ? `("${e.path}")` : ''}: ${e.code}${text ? ` (${text})` : ''}`;
+  }
   return e instanceof Error ? e.message : String(error);
+}
+
+/**
+ * What an error built from describeFsError keeps of the Node error, instead of it as `cause`: the
+ * cause's message would only repeat the syscall, path and errno in a second form.
+ */
+export function fsErrorDetails(error: unknown): Record<string, unknown> {
+  const e = error as NodeJS.ErrnoException;
+  return { errno: e?.code, syscall: e?.syscall, path: e?.path };
 }

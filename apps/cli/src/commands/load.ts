@@ -1,3 +1,4 @@
+import { IsolaError } from '@isola/errors';
 import { Flags } from '@oclif/core';
 import { IsolaCommand } from '../base.js';
 
@@ -10,6 +11,8 @@ export default class Load extends IsolaCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Load);
+    // Without -i the archive comes on standard input: from a terminal it would wait for typed bytes.
+    if (flags.input === undefined && process.stdin.isTTY) throw new IsolaError('EUSAGE', 'load: no input: use -i FILE or DIRECTORY, or redirect standard input');
     const { loadImages } = await import('@isola/image');
     process.stdout.write(`${await loadImages(flags.input ?? process.stdin, { tag: flags.tag })}\n`);
   }

@@ -1,3 +1,4 @@
+import { IsolaError } from '@isola/errors';
 import { Args, Flags } from '@oclif/core';
 import { IsolaCommand } from '../base.js';
 
@@ -12,6 +13,8 @@ export default class Save extends IsolaCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Save);
+    // As docker: an archive is not for a terminal, and the usual mistake is a forgotten -o.
+    if (flags.output === undefined && process.stdout.isTTY) throw new IsolaError('EUSAGE', 'save: refusing to write an image archive to a terminal: use -o FILE or redirect standard output');
     const { saveImagesTo } = await import('@isola/image');
     await saveImagesTo(argv as string[], flags.output ?? process.stdout, { format: flags.format as 'oci-archive' | 'oci-dir' | 'docker-archive' });
   }

@@ -78,4 +78,8 @@ describe('httpRequest', () => {
     await expect(httpRequest(`${loop}/start`)).rejects.toMatchObject({ code: 'EREDIRECT' });
     await expect(httpRequest('ftp://127.0.0.1/x')).rejects.toMatchObject({ code: 'EPROTO' });
   });
+  it('gives up on a server that accepts the request and never answers, naming the silence', async () => {
+    const silent = await serve(() => undefined);
+    await expect(httpRequest(`${silent}/v2/`, { idleTimeout: 200 })).rejects.toMatchObject({ code: 'ETIMEDOUT', message: 'no answer for 0.2 s' });
+  });
 });

@@ -10,7 +10,15 @@ export interface HttpRequestOptions {
   method?: string;
   headers?: Record<string, string>;
   body?: Buffer;
+  /** Milliseconds the connection may stay silent (connecting, waiting for an answer, in a body) before the request fails. */
+  idleTimeout?: number;
 }
+
+/**
+ * A registry that accepts the connection and never answers would otherwise hang a pull for ever;
+ * docker gives up on such a server too. Generous, since a registry may be slow to start a big blob.
+ */
+export const IDLE_TIMEOUT_MS = 60_000;
 
 export interface HttpResponse {
   status: number;
@@ -73,6 +81,8 @@ function send(url: URL, options: HttpRequestOptions): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const request = (https ? tlsRequest : plainRequest)(url, { method: options.method ?? 'GET', headers, agent: https ? agents.https : agents.http }, resolve);
     request.on('error', reject);
+    const idle = options.idleTimeout ?? IDLE_TIMEOUT_MS;
+    request.setTimeout(idle, () => request.destroy(Object.assign(new Error(`no answer for ${idle / 1000} s`), { code: 'ETIMEDOUT' })));
     request.end(options.body);
   });
 }

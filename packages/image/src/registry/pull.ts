@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { ImageError } from '../errors.js';
 import { sha256Of } from '../store/digest.js';
+import { checkImageTypes } from '../store/image-types.js';
 import type { Lease } from '../store/leases.js';
 import type { ImageRecord } from '../store/metadata.js';
 import { INDEX_TYPES, MANIFEST_TYPES, MediaType, hostPlatform, parseIndex, parseManifest, selectPlatform, type Descriptor, type Platform } from '../store/oci.js';
@@ -63,7 +64,12 @@ async function fetchManifest(client: RegistryClient, path: string, reference: st
     throw new ImageError('EIMAGE_DIGEST', `${client.domain}/${path} manifest ${reference}: digest mismatch: expected ${expected}, got ${digest}`);
   }
   const type = response.headers.get('content-type')?.split(';')[0].trim() ?? '';
-  const parsed = JSON.parse(bytes.toString()) as { mediaType?: string; manifests?: unknown };
+  let parsed: { mediaType?: string; manifests?: unknown };
+  try {
+    parsed = (JSON.parse(bytes.toString()) ?? {}) as typeof parsed;
+  } catch (error) {
+    throw new ImageError('EIMAGE_FORMAT', `${client.domain}/${path} manifest ${reference}: not JSON (${(error as Error).message})`);
+  }
   const mediaType = parsed.mediaType ?? (INDEX_TYPES.includes(type) || MANIFEST_TYPES.includes(type) ? type : parsed.manifests ? MediaType.index : MediaType.manifest);
   return { bytes, digest, mediaType };
 }
@@ -162,6 +168,7 @@ export async function pullImage(store: ImageStore, reference: string, options: P
       await store.blobs.put(top.bytes, { digest: top.digest }, (d) => lease.addBlobs(d));
     }
     const manifest = parseManifest(top.bytes, `${name} manifest ${top.digest}`);
+    checkImageTypes(manifest, name);
     const blobs = [manifest.config, ...manifest.layers];
     const missing: Array<{ blob: Descriptor; what: string }> = [];
     // Held before the store is asked whether it has them, so that no GC removes one in between.
@@ -182,6 +189,13 @@ export async function pullImage(store: ImageStore, reference: string, options: P
       repoDigests: [`${repository}@${index ?? top.digest}`],
     });
     return { record, name, downloaded: missing.length, skipped: blobs.length - missing.length };
+  } catch (error) {
+    // What this pull stored (manifests, whole blobs) belongs to no image: collected now, not at the next
+    // prune. Except after a network failure: as with docker, the layers that did arrive stay (unreferenced,
+    // so `image prune` can still take them) and the next pull of the image does not fetch them again.
+    await lease.release();
+    if (!(error instanceof ImageError && error.code === 'EREGISTRY_UNREACHABLE')) await store.gc().catch(() => undefined);
+    throw error;
   } finally {
     await lease.release();
   }

@@ -157,5 +157,28 @@ suite(`registry (docker-registry on 127.0.0.1)${lacking.length ? ` (needs ${lack
       await proxy.stop();
     }
   });
+  it('refuses an artifact, a layer of an unknown media type and a platform the index lacks, keeping nothing', async () => {
+    await pushImage(store, 'app:v1', `${open.domain}/art:base`);
+    const put = async (tag: string, doc: unknown) => {
+      const body = Buffer.from(JSON.stringify(doc));
+      await new RegistryClient(open.domain).request(`/v2/art/manifests/${tag}`, { method: 'PUT', body, headers: { 'content-type': (doc as { mediaType: string }).mediaType }, scope: 'repository:art:push' });
+    };
+    const config = { mediaType: MediaType.config, digest: image.config.digest, size: image.config.size };
+    const layers = image.layers.map((l) => ({ mediaType: MediaType.layerGzip, digest: l.digest, size: l.size }));
+    await put('helm', { schemaVersion: 2, mediaType: MediaType.manifest, config: { ...config, mediaType: 'application/vnd.cncf.helm.config.v1+json' }, layers });
+    await put('odd', { schemaVersion: 2, mediaType: MediaType.manifest, config, layers: [{ ...layers[0], mediaType: 'application/vnd.example.layer' }] });
+    const arm = { mediaType: MediaType.manifest, digest: image.manifest.digest, size: image.manifest.size, platform: { os: 'linux', architecture: 'arm64' } };
+    await put('armonly', { schemaVersion: 2, mediaType: MediaType.index, manifests: [arm] });
+    const other = await ImageStore.open({ root: join(dir, 'other') });
+    await expect(pullImage(other, `${open.domain}/art:helm`)).rejects.toMatchObject({
+      code: 'EIMAGE_FORMAT',
+      message: `${open.domain}/art:helm: not a container image: config media type "application/vnd.cncf.helm.config.v1+json" (an artifact?)`,
+    });
+    await expect(pullImage(other, `${open.domain}/art:odd`)).rejects.toMatchObject({ code: 'EIMAGE_FORMAT', message: expect.stringContaining('layers[0] has media type "application/vnd.example.layer", not a tar layer') });
+    await expect(pullImage(other, `${open.domain}/art:armonly`)).rejects.toMatchObject({ code: 'EIMAGE_PLATFORM', message: expect.stringContaining('has no image for linux/amd64 (it has: linux/arm64)') });
+    expect(await other.blobs.list()).toEqual([]);
+    expect(await readdir(other.blobs.tmp)).toEqual([]);
+    expect(await readdir(other.leases.dir)).toEqual([]);
+  });
 });
 

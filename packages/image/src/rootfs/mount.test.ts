@@ -41,8 +41,10 @@ describe('container rootfs', () => {
     expect(rootfs.lowerdirs).toEqual([store.layers.path(chains[1]), store.layers.path(chains[0])]);
     const c = join(dir, 'image', 'containers', 'c1');
     expect(ops.calls).toEqual([['mount', { source: 'overlay', target: `${c}/merged`, fstype: 'overlay', flags: 0, data: `lowerdir=${rootfs.lowerdirs!.join(':')},upperdir=${c}/upper,workdir=${c}/work` }]]);
-    // The layers are leased: prune leaves them while the container exists.
-    await store.remove(['app']);
+    // rmi refuses while a container uses the image, as docker does; with force the image goes, and
+    // the leased layers stay while the container exists.
+    await expect(store.remove(['app'])).rejects.toMatchObject({ code: 'EIMAGE_IN_USE', message: expect.stringContaining('container c1 uses it') });
+    await store.remove(['app'], { force: true });
     expect(await store.layers.list()).toHaveLength(2);
     await removeRootfs(store, 'c1', { ops });
     expect(ops.calls[1]).toEqual(['umount2', `${c}/merged`, 0]);

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ImageError, describeFsError, errnoCode } from '../errors.js';
+import { ImageError, describeFsError, errnoCode, fsErrorDetails } from '../errors.js';
 import { checkDigest, hexOf, isDigest } from './digest.js';
 import { fsyncDir, tempName } from './files.js';
 
@@ -113,7 +113,7 @@ export class BlobStore {
       return { digest, size };
     } catch (error) {
       if (error instanceof ImageError) throw error;
-      throw new ImageError('EIMAGE_STORE', `store blob ${digest}: ${describeFsError(error)}`, { cause: error });
+      throw new ImageError('EIMAGE_STORE', `store blob ${digest}: ${describeFsError(error)}`, { details: fsErrorDetails(error) });
     } finally {
       await rm(temp, { force: true });
     }
@@ -126,7 +126,7 @@ export class BlobStore {
       bytes = await readFile(this.path(digest));
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') throw missing(digest, what);
-      throw new ImageError('EIMAGE_STORE', `read ${what} ${digest}: ${describeFsError(error)}`, { cause: error });
+      throw new ImageError('EIMAGE_STORE', `read ${what} ${digest}: ${describeFsError(error)}`, { details: fsErrorDetails(error) });
     }
     verify(digest, createHash('sha256').update(bytes).digest('hex'), what);
     return bytes;

@@ -77,6 +77,17 @@ export class Leases {
     await rm(join(this.dir, `${name}.json`), { force: true });
   }
 
+  /** The names of the persistent leases (`container-<id>`: mounted rootfs) that hold blob `digest`. */
+  async persistentHolders(digest: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const name of await readdir(this.dir)) {
+      if (!name.endsWith('.json') || name.startsWith('.')) continue;
+      const content = await readFile(join(this.dir, name), 'utf8').then((text) => JSON.parse(text) as LeaseContent, () => undefined);
+      if (content?.persistent && content.blobs.includes(digest)) out.push(name.slice(0, -'.json'.length));
+    }
+    return out;
+  }
+
   /** The live leases; stale ones (owner gone, not persistent) are deleted on the way. */
   async live(): Promise<LeaseContent[]> {
     const out: LeaseContent[] = [];

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { procStartTime } from '@isola/sys/proc';
-import { ImageError, describeFsError, errnoCode } from '../errors.js';
+import { ImageError, describeFsError, errnoCode, fsErrorDetails } from '../errors.js';
 
 export interface LockOptions {
   /** How long to wait for another process before giving up; 60 s by default. */
@@ -77,7 +77,7 @@ export class StoreLock {
         return;
       } catch (error) {
         if (errnoCode(error) !== 'EEXIST') {
-          throw new ImageError('EIMAGE_STORE', `lock the image store: ${describeFsError(error)}`, { cause: error, details: { path: this.path } });
+          throw new ImageError('EIMAGE_STORE', `lock the image store: ${describeFsError(error)}`, { details: { ...fsErrorDetails(error), path: this.path } });
         }
       }
       const holder = await readFile(this.path, 'utf8').catch(() => undefined);

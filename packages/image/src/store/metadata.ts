@@ -3,7 +3,7 @@
 // and replaced atomically, so two processes never lose each other's changes and a crash leaves the
 // old or the new file, never half of one.
 import { readFile } from 'node:fs/promises';
-import { ImageError, describeFsError, errnoCode } from '../errors.js';
+import { ImageError, describeFsError, errnoCode, fsErrorDetails } from '../errors.js';
 import { writeFileAtomic } from './files.js';
 import type { Descriptor } from './oci.js';
 
@@ -43,7 +43,7 @@ export async function readMetadata(path: string): Promise<Metadata> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return structuredClone(EMPTY);
-    throw new ImageError('EIMAGE_STORE', `read ${path}: ${describeFsError(error)}`, { cause: error });
+    throw new ImageError('EIMAGE_STORE', `read ${path}: ${describeFsError(error)}`, { details: fsErrorDetails(error) });
   }
   try {
     const parsed = JSON.parse(text) as Metadata;
@@ -58,7 +58,7 @@ export async function writeMetadata(path: string, metadata: Metadata): Promise<v
   try {
     await writeFileAtomic(path, `${JSON.stringify(metadata, null, 1)}\n`);
   } catch (error) {
-    throw new ImageError('EIMAGE_STORE', `write ${path}: ${describeFsError(error)}`, { cause: error });
+    throw new ImageError('EIMAGE_STORE', `write ${path}: ${describeFsError(error)}`, { details: fsErrorDetails(error) });
   }
 }
 

@@ -59,6 +59,7 @@ describe('images and tags', () => {
       code: 'EIMAGE_NOT_FOUND',
       message: `image "nginx" not found in ${join(dir, 'image')} (looked for docker.io/library/nginx:latest)`,
     });
+    await expect(store.resolve('')).rejects.toMatchObject({ code: 'EIMAGE_REFERENCE', message: 'invalid image reference "": the name is empty' });
     expect(await store.images()).toEqual([expect.objectContaining({ id: image.config.digest, names: ['docker.io/library/busybox:latest'] })]);
   });
 

@@ -195,6 +195,7 @@ export class ImageStore {
    * config digest, or a unique prefix of an IMAGE ID, looked up in that order (as docker does).
    */
   async resolve(text: string, metadata?: Metadata): Promise<Resolved> {
+    if (text.trim() === '') throw new ImageError('EIMAGE_REFERENCE', 'invalid image reference "": the name is empty');
     const md = metadata ?? (await this.metadata());
     let ref;
     try {
@@ -251,6 +252,12 @@ export class ImageStore {
         }
         if (tag === undefined && tags.length > 1 && !options.force) {
           throw new ImageError('EIMAGE_IN_USE', `image ${shortId(record.config)} has several tags (${tags.map(familiarName).join(', ')}): remove them by name, or use --force`);
+        }
+        // As docker: a container's rootfs keeps its layers either way, but the image goes only with --force.
+        const users = options.force ? [] : await this.leases.persistentHolders(record.digest);
+        if (users.length > 0) {
+          const containers = users.map((u) => u.replace(/^container-/, '').slice(0, 12));
+          throw new ImageError('EIMAGE_IN_USE', `unable to remove image "${text}": container ${containers.join(', ')} uses it (remove the container first, or use --force)`, { details: { containers } });
         }
         for (const t of tags) {
           delete metadata.tags[t];

@@ -4,6 +4,7 @@
 import { open } from 'node:fs/promises';
 import { ImageError } from '../errors.js';
 import { sniffCompression } from '../layer/blob.js';
+import { checkImageTypes } from '../store/image-types.js';
 import type { ImageRecord } from '../store/metadata.js';
 import { Annotation, INDEX_TYPES, MANIFEST_TYPES, MediaType, hostPlatform, jsonBytes, parseConfig, parseIndex, parseManifest, selectPlatform, type Descriptor, type Platform } from '../store/oci.js';
 import { normalizeTag, parseReference } from '../store/reference.js';
@@ -47,6 +48,7 @@ async function ingestManifest(store: ImageStore, files: SourceFiles, descriptor:
   const what = `${files.label} manifest ${descriptor.digest}`;
   await files.blob(ociBlobName(descriptor.digest), { digest: descriptor.digest, size: descriptor.size, what });
   const manifest = parseManifest(await store.blobs.read(descriptor.digest, what), what);
+  checkImageTypes(manifest, what);
   const blobs = [manifest.config, ...manifest.layers];
   for (const [i, blob] of blobs.entries()) {
     await files.blob(ociBlobName(blob.digest), { digest: blob.digest, size: blob.size, what: `${files.label} ${i === 0 ? 'config' : `layer ${i}`} ${blob.digest}` });
@@ -56,7 +58,12 @@ async function ingestManifest(store: ImageStore, files: SourceFiles, descriptor:
 export async function importOci(store: ImageStore, files: SourceFiles, options: ImportOptions): Promise<LoadedImage[]> {
   const layoutBytes = await files.text('oci-layout');
   if (layoutBytes === undefined) throw new ImageError('EIMAGE_FORMAT', `${files.label}: no oci-layout file, not an OCI image layout`);
-  const version = (JSON.parse(layoutBytes.toString()) as { imageLayoutVersion?: string }).imageLayoutVersion;
+  let version: unknown;
+  try {
+    version = (JSON.parse(layoutBytes.toString()) as { imageLayoutVersion?: string } | null)?.imageLayoutVersion;
+  } catch (error) {
+    throw new ImageError('EIMAGE_FORMAT', `${files.label}: oci-layout: not JSON (${(error as Error).message})`);
+  }
   if (version !== '1.0.0') throw new ImageError('EIMAGE_FORMAT', `${files.label}: imageLayoutVersion ${JSON.stringify(version)} is not 1.0.0`);
   const indexBytes = await files.text('index.json');
   if (indexBytes === undefined) throw new ImageError('EIMAGE_FORMAT', `${files.label}: index.json is missing`);

@@ -3,7 +3,9 @@
 // oci-layout, or an archive with manifest.json (docker) or index.json (OCI).
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { ImageError, describeFsError } from '../errors.js';
+import { IsolaError, isIsolaError } from '@isola/errors';
+import { ImageError, describeFsError, fsErrorDetails } from '../errors.js';
+import type { Lease } from '../store/leases.js';
 import type { ImageStore } from '../store/store.js';
 import { importDocker, importOci, nameUnnamed, type ImportOptions, type LoadedImage } from './import.js';
 import { ArchiveFiles, DirectoryFiles } from './source.js';
@@ -20,35 +22,51 @@ export async function loadImage(store: ImageStore, input: string | AsyncIterable
   const label = typeof input === 'string' ? input : 'standard input';
   const lease = await store.lease();
   try {
-    let result: LoadResult;
-    if (typeof input === 'string') {
-      let info;
-      try {
-        info = await stat(input);
-      } catch (error) {
-        throw new ImageError('EIMAGE_NOT_FOUND', `load ${input}: ${describeFsError(error)}`, { cause: error });
-      }
-      if (info.isDirectory()) {
-        const files = new DirectoryFiles(label, input, store, lease);
-        const manifest = await files.text('manifest.json');
-        result = manifest && !(await files.text('oci-layout'))
-          ? { format: 'docker-archive', images: await importDocker(store, files, manifest) }
-          : { format: 'oci-dir', images: await importOci(store, files, options) };
-        await nameUnnamed(store, result.images, options.tag, label);
-        return result;
-      }
-    }
-    const source = typeof input === 'string' ? createReadStream(input, { highWaterMark: 1 << 20 }) : input;
-    const files = await ArchiveFiles.read(label, source, store, lease);
-    const manifest = await files.text('manifest.json');
-    if (manifest !== undefined) result = { format: 'docker-archive', images: await importDocker(store, files, manifest) };
-    else if ((await files.text('index.json')) !== undefined) result = { format: 'oci-archive', images: await importOci(store, files, options) };
-    else {
-      throw new ImageError('EIMAGE_FORMAT', `${label} is neither an OCI archive (no index.json) nor a docker archive (no manifest.json); it has: ${files.names().slice(0, 5).join(', ') || 'no files'}`);
-    }
-    await nameUnnamed(store, result.images, options.tag, label);
-    return result;
+    return await loadLeased(store, input, options, label, lease);
+  } catch (error) {
+    // The blobs this load stored belong to no image: collected now rather than at the next prune.
+    await lease.release();
+    await store.gc().catch(() => undefined);
+    throw named(error, label);
   } finally {
     await lease.release();
   }
+}
+
+/** The error with the input's name in front, unless it names the input already. */
+function named(error: unknown, label: string): unknown {
+  if (!(error instanceof Error) || error.message.includes(label)) return error;
+  const code = isIsolaError(error) ? error.code : 'EIMAGE_FORMAT';
+  return new IsolaError(code, `${label}: ${error.message}`, { cause: error });
+}
+
+async function loadLeased(store: ImageStore, input: string | AsyncIterable<Uint8Array>, options: ImportOptions, label: string, lease: Lease): Promise<LoadResult> {
+  let result: LoadResult;
+  if (typeof input === 'string') {
+    let info;
+    try {
+      info = await stat(input);
+    } catch (error) {
+      throw new ImageError('EIMAGE_NOT_FOUND', `load ${input}: ${describeFsError(error)}`, { details: fsErrorDetails(error) });
+    }
+    if (info.isDirectory()) {
+      const files = new DirectoryFiles(label, input, store, lease);
+      const manifest = await files.text('manifest.json');
+      result = manifest && !(await files.text('oci-layout'))
+        ? { format: 'docker-archive', images: await importDocker(store, files, manifest) }
+        : { format: 'oci-dir', images: await importOci(store, files, options) };
+      await nameUnnamed(store, result.images, options.tag, label);
+      return result;
+    }
+  }
+  const source = typeof input === 'string' ? createReadStream(input, { highWaterMark: 1 << 20 }) : input;
+  const files = await ArchiveFiles.read(label, source, store, lease);
+  const manifest = await files.text('manifest.json');
+  if (manifest !== undefined) result = { format: 'docker-archive', images: await importDocker(store, files, manifest) };
+  else if ((await files.text('index.json')) !== undefined) result = { format: 'oci-archive', images: await importOci(store, files, options) };
+  else {
+    throw new ImageError('EIMAGE_FORMAT', `${label} is neither an OCI archive (no index.json) nor a docker archive (no manifest.json); it has: ${files.names().slice(0, 5).join(', ') || 'no files'}`);
+  }
+  await nameUnnamed(store, result.images, options.tag, label);
+  return result;
 }

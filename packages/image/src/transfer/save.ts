@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { ImageError, describeFsError } from '../errors.js';
+import { ImageError, describeFsError, fsErrorDetails } from '../errors.js';
 import { sniffCompression } from '../layer/blob.js';
 import { hexOf } from '../store/digest.js';
 import { tempName } from '../store/files.js';
@@ -166,12 +166,16 @@ async function writeTar(store: ImageStore, files: OutFile[], out: Writable): Pro
 
 async function writeArchiveFile(store: ImageStore, files: OutFile[], path: string): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  const out = createWriteStream(temp, { flags: 'wx' });
+  // Opened here, not by createWriteStream: its open failure (a missing or read-only directory) is an
+  // 'error' event that would reject `done` before anyone awaits it, and crash the process.
+  const handle = await open(temp, 'wx');
+  const out = handle.createWriteStream();
   try {
     const done = new Promise<void>((res, rej) => {
       out.on('finish', res);
       out.on('error', rej);
     });
+    done.catch(() => undefined); // a write error also rejects writeTar's await, which reports it
     await writeTar(store, files, out);
     out.end();
     await done;
@@ -231,7 +235,7 @@ export async function saveImages(store: ImageStore, refs: string[], options: Sav
     return { format, images };
   } catch (error) {
     if (error instanceof ImageError) throw error;
-    throw new ImageError('EIMAGE_STORE', `save ${refs.join(', ')} to ${target}: ${describeFsError(error)}`, { cause: error });
+    throw new ImageError('EIMAGE_STORE', `save ${refs.join(', ')} to ${target}: ${describeFsError(error)}`, { details: fsErrorDetails(error) });
   } finally {
     await rm(scratch, { recursive: true, force: true });
     await lease.release();

@@ -16,6 +16,11 @@ import type { Lease } from '../store/leases.js';
 import type { ImageStore } from '../store/store.js';
 
 const IN_MEMORY_LIMIT = 1 << 20;
+/**
+ * Bytes of small files kept in memory in all: an archive of a hundred thousand 1 MiB files would
+ * otherwise exhaust memory. Small files past it go into the store like big ones.
+ */
+const IN_MEMORY_TOTAL = 64 << 20;
 const OCI_BLOB = /^blobs\/sha256\/([0-9a-f]{64})$/;
 
 export interface SourceFiles {
@@ -87,6 +92,7 @@ interface ArchiveFile {
 export class ArchiveFiles implements SourceFiles {
   private readonly files = new Map<string, ArchiveFile>();
   private readonly links = new Map<string, string>();
+  private inMemory = 0;
 
   private constructor(
     readonly label: string,
@@ -120,6 +126,25 @@ export class ArchiveFiles implements SourceFiles {
     }
     const gzipped = head[0] === 0x1f && head[1] === 0x8b;
     const stream: AsyncIterable<Uint8Array> = gzipped ? Readable.from(all()).pipe(createGunzip()) : all();
+    try {
+      await this.consumeTar(stream);
+    } catch (error) {
+      throw this.archiveError(error);
+    }
+  }
+
+  /**
+   * The archive's name on a failure of the tar or gzip stream ("x.tar: tar truncated: ..."), which
+   * otherwise says neither which input it was nor (gzip's "unexpected end of file") what failed.
+   */
+  private archiveError(error: unknown): unknown {
+    if (error instanceof ImageError || !(error instanceof Error)) return error; // already names the file
+    const zlib = typeof (error as NodeJS.ErrnoException).code === 'string' && (error as NodeJS.ErrnoException).code!.startsWith('Z_');
+    const message = `${this.label}: ${zlib ? 'gzip: ' : ''}${error.message}`;
+    return new ImageError('EIMAGE_FORMAT', message, { cause: error, details: { reason: (error as { code?: string }).code } });
+  }
+
+  private async consumeTar(stream: AsyncIterable<Uint8Array>): Promise<void> {
     for await (const entry of readTar(stream)) {
       const { header } = entry;
       const name = normalizeLayerPath(header.name, header.name);
@@ -135,7 +160,8 @@ export class ArchiveFiles implements SourceFiles {
       if (blobName) {
         const stored = await this.store.blobs.put(entry.body(), { digest: `sha256:${blobName[1]}`, size: header.size, what: `${this.label} ${name}` }, guard);
         this.files.set(name, { stored });
-      } else if (header.size <= IN_MEMORY_LIMIT) {
+      } else if (header.size <= IN_MEMORY_LIMIT && this.inMemory + header.size <= IN_MEMORY_TOTAL) {
+        this.inMemory += header.size;
         const parts: Buffer[] = [];
         for await (const part of entry.body()) parts.push(part);
         this.files.set(name, { bytes: Buffer.concat(parts) });

@@ -1,9 +1,10 @@
 // Load and save in every format, with skopeo and umoci as the independent readers and writers.
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { itNeeds } from '../../../../test/support/requirements.js';
 import { tarOf, tempDir } from '../layer-builder.test-support.js';
@@ -107,6 +108,67 @@ describe('bad input', () => {
     const other = await freshStore('broken');
     await expect(loadImage(other, layout)).rejects.toThrow(`${layout}: blobs/sha256/${image.layers[1].digest.slice(7)} is missing`);
     await expect(loadImage(store, join(dir, 'nope'))).rejects.toMatchObject({ code: 'EIMAGE_NOT_FOUND' });
+  });
+});
+
+describe('bad input leaves nothing behind', () => {
+  async function expectClean(other: ImageStore): Promise<void> {
+    expect(await other.blobs.list()).toEqual([]);
+    expect(await readdir(other.blobs.tmp)).toEqual([]);
+    expect(await readdir(other.leases.dir)).toEqual([]);
+    expect(await other.images()).toEqual([]);
+  }
+
+  it('names a truncated archive (plain or gzipped) and keeps none of the blobs it stored before the cut', async () => {
+    const archive = join(dir, 'whole.tar');
+    await saveImages(store, ['example.com/test/app:v1'], { format: 'oci-archive', output: archive });
+    const bytes = await readFile(archive);
+    const cut = bytes.length - 1500; // inside the last blob or index.json: the earlier blobs are already stored
+    await writeFile(join(dir, 'cut.tar'), bytes.subarray(0, cut));
+    await writeFile(join(dir, 'cut.tar.gz'), gzipSync(bytes).subarray(0, 600));
+    const other = await freshStore('cut');
+    await expect(loadImage(other, join(dir, 'cut.tar'))).rejects.toMatchObject({ message: expect.stringMatching(/cut\.tar: tar truncated: /) });
+    await expectClean(other);
+    await expect(loadImage(other, join(dir, 'cut.tar.gz'))).rejects.toMatchObject({ code: 'EIMAGE_FORMAT', message: expect.stringMatching(/cut\.tar\.gz: gzip: unexpected end of file$/) });
+    await expectClean(other);
+  });
+
+  it('keeps none of the blobs of a layout that misses one, and names the archive of a docker manifest with ../ paths', async () => {
+    const layout = join(dir, 'broken');
+    await writeLayout(layout, [{ image, annotations: { 'org.opencontainers.image.ref.name': 'x/y:z' } }]);
+    await rm(join(layout, 'blobs', 'sha256', image.layers[1].digest.slice(7)));
+    const other = await freshStore('broken');
+    await expect(loadImage(other, layout)).rejects.toThrow(`${layout}: blobs/sha256/${image.layers[1].digest.slice(7)} is missing`);
+    await expectClean(other);
+    const manifest = JSON.stringify([{ Config: '../../etc/passwd', RepoTags: ['x:1'], Layers: [] }]);
+    await writeFile(join(dir, 'escape.tar'), await tarOf([{ name: 'manifest.json', content: manifest }]));
+    await expect(loadImage(other, join(dir, 'escape.tar'))).rejects.toMatchObject({ code: 'ELAYER_PATH', message: expect.stringMatching(/escape\.tar: .*"\.\.\/\.\.\/etc\/passwd".* climbs out/) });
+    await expectClean(other);
+  });
+
+  it('keeps at most 64 MiB of small archive files in memory, reading the ones past that from the store', async () => {
+    const layout = join(dir, 'spill');
+    await saveImages(store, ['example.com/test/app:v1'], { format: 'oci-dir', output: layout });
+    const junk = Array.from({ length: 65 }, (_, i) => ({ name: `junk/${i}`, content: Buffer.alloc(1 << 20, i) }));
+    const files = [];
+    for (const name of ['oci-layout', 'index.json', ...(await readdir(join(layout, 'blobs', 'sha256'))).map((h) => `blobs/sha256/${h}`)]) {
+      files.push({ name, content: await readFile(join(layout, name)) });
+    }
+    await writeFile(join(dir, 'spill.tar'), await tarOf([...junk, ...files]));
+    const other = await freshStore('spill');
+    const loaded = await loadImage(other, join(dir, 'spill.tar'));
+    expect(loaded.images.map((i) => i.record.digest)).toEqual([image.manifest.digest]);
+    expect(await readdir(other.blobs.tmp)).toEqual([]);
+  });
+
+  it('fails to save into a missing directory with one message naming it, and leaves no temp file or lease', async () => {
+    const target = join(dir, 'no', 'such', 'out.tar');
+    await expect(saveImages(store, ['example.com/test/app:v1'], { output: target })).rejects.toMatchObject({
+      code: 'EIMAGE_STORE',
+      message: expect.stringMatching(new RegExp(`^save example\\.com/test/app:v1 to ${target.replace(/[.]/g, '\\.')}: open\\(".*\\.out\\.tar\\.tmp-\\d+"\\): ENOENT \\(no such file or directory\\)$`)),
+    });
+    expect(await readdir(store.blobs.tmp)).toEqual([]);
+    expect(await readdir(store.leases.dir)).toEqual([]);
   });
 });
 
