@@ -1,24 +1,21 @@
 // The image commands as users type them, against a store in a temp dir ($ISOLA_ROOT).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect } from 'vitest';
+import { gzipSync } from 'node:zlib';
+import { describe, expect } from 'vitest';
+import { runIsola, useWorkDir } from '../support/cli.js';
 import { itNeeds } from '../support/requirements.js';
 import { startRegistry } from '../../packages/image/src/registry/registry.test-support.js';
 
-const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'isola-images-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = useWorkDir('isola-images-');
 
 function isola(...args: string[]) {
   return isolaIn(join(work, 'root'), ...args);
 }
 
 function isolaIn(root: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ISOLA_ROOT: root }, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runIsola(args, { root });
 }
 
 describe('isola images', () => {
@@ -65,5 +62,45 @@ describe('isola images', () => {
     } finally {
       await registry.stop();
     }
+  });
+  itNeeds({ files: ['/bin/busybox'] })('bad archives, unwritable targets and bad names get one line and leave nothing in the store', async () => {
+    const { buildBusyboxImage } = await import('@isola/busybox-image');
+    const image = await buildBusyboxImage({ outDir: join(work, 'audit-layout') });
+    const root = join(work, 'audit-root');
+    const store = (sub: string) => readdirSync(join(root, 'image', sub)).sort();
+    expect(isolaIn(root, 'load', '-i', image.path).status).toBe(0);
+    const oneLine = (result: { status: number | null; stderr: string }, pattern: RegExp) => {
+      expect(result.status, result.stderr).toBe(125);
+      expect(result.stderr).toMatch(new RegExp(`^Error: .*${pattern.source}.*\\n$`));
+    };
+    oneLine(isolaIn(root, 'save', '-o', join(work, 'no', 'dir', 'out.tar'), 'busybox'), /no\/dir\/\.out\.tar\.tmp-\d+"\): ENOENT \(no such file or directory\)/);
+    oneLine(isolaIn(root, 'tag', 'busybox', 'Bad Name'), /invalid image reference "Bad Name"/);
+    oneLine(isolaIn(root, 'inspect', ''), /invalid image reference "": the name is empty/);
+    expect(store('tmp')).toEqual([]);
+    expect(store('leases')).toEqual([]);
+
+    const archive = join(work, 'audit.tar');
+    expect(isolaIn(root, 'save', '-o', archive, 'busybox').status).toBe(0);
+    const bytes = readFileSync(archive);
+    writeFileSync(join(work, 'cut.tar'), bytes.subarray(0, bytes.length - 1500));
+    writeFileSync(join(work, 'cut.tar.gz'), gzipSync(bytes).subarray(0, 4096));
+    const fresh = join(work, 'audit-fresh');
+    oneLine(isolaIn(fresh, 'load', '-i', join(work, 'cut.tar')), /cut\.tar: tar truncated/);
+    oneLine(isolaIn(fresh, 'load', '-i', join(work, 'cut.tar.gz')), /cut\.tar\.gz: gzip: unexpected end of file/);
+    for (const sub of ['blobs/sha256', 'tmp', 'leases']) expect(readdirSync(join(fresh, 'image', sub)), sub).toEqual([]);
+  });
+
+  itNeeds({ root: true, files: ['/bin/busybox'] })('rmi refuses an image a container uses, naming the container, unless forced', async () => {
+    const root = join(work, 'rmi-root');
+    expect(isolaIn(root, 'run', '--rm', '--network', 'none', 'busybox', 'true').status).toBe(0); // imports the embedded image
+    const id = isolaIn(root, 'create', '--network', 'none', 'busybox', 'true').stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const refused = isolaIn(root, 'rmi', 'busybox');
+    expect(refused.status).toBe(125);
+    expect(refused.stderr).toBe(`Error: unable to remove image "busybox": container ${id.slice(0, 12)} uses it (remove the container first, or use --force)\n`);
+    expect(isolaIn(root, 'images').stdout).toContain('busybox');
+    expect(isolaIn(root, 'rmi', '-f', 'busybox').status).toBe(0);
+    expect(isolaIn(root, 'images').stdout).not.toContain('busybox');
+    expect(isolaIn(root, 'rm', id).status).toBe(0);
   });
 });

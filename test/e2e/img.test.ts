@@ -1,22 +1,15 @@
 // `isola img` as users run it, with qemu-img (Debian qemu-utils) as the judge of what it writes: the
 // built binary, real files, real exit statuses.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
+import { runCommand, runIsola, useWorkDir } from '../support/cli.js';
 import { itNeeds } from '../support/requirements.js';
 
-const bin = fileURLToPath(new URL('../../apps/cli/bin/isola.cjs', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'isola-img-e2e-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = useWorkDir('isola-img-e2e-');
 
-const run = (command: string, args: string[]) => {
-  const r = spawnSync(command, args, { encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-};
-const isola = (...args: string[]) => run(process.execPath, [bin, 'img', ...args]);
+const run = (command: string, args: string[]) => runCommand(command, args, { timeout: 120_000 });
+const isola = (...args: string[]) => runIsola(['img', ...args], { timeout: 120_000 });
 const qemuImg = (...args: string[]) => run('qemu-img', args);
 const path = (name: string) => join(dir, name);
 const needsQemu = itNeeds({ tools: ['qemu-img', 'qemu-io'] });
@@ -103,5 +96,34 @@ describe('isola img', () => {
       expect(result.stderr).not.toMatch(/\n\s+at /);
     }
     expect(existsSync(path('never.raw'))).toBe(false);
+  });
+  needsQemu('bad options and self-destroying targets get one line and status 1, and change no file', () => {
+    const base = path('audit-base.qcow2');
+    const top = path('audit-top.qcow2');
+    expect(qemuImg('create', '-q', '-f', 'qcow2', base, '4M').status).toBe(0);
+    expect(run('qemu-io', ['-c', 'write -P 0x44 0 64k', base]).status).toBe(0);
+    expect(qemuImg('create', '-q', '-f', 'qcow2', '-b', base, '-F', 'qcow2', top).status).toBe(0);
+    const before = readFileSync(base);
+    for (const [args, message] of [
+      [['create', '-o', 'refcount_bits=abc', path('a.qcow2'), '1M'], /refcount_bits: "abc" is not a number of bits/],
+      [['create', '-o', 'compat=2', path('a.qcow2'), '1M'], /compat: invalid version "2"/],
+      [['create', '-o', 'nosuch=1', path('a.qcow2'), '1M'], /invalid parameter "nosuch"/],
+      [['create', '-f', 'raw', '-o', 'cluster_size=64k', path('a.raw'), '1M'], /a\.raw: raw images take no cluster_size/],
+      [['snapshot', '-c', 'x', '-d', 'y', top], /cannot mix --create and --delete/],
+      [['resize', top, '--', '-5G'], /audit-top\.qcow2: cannot shrink by 5G: the disk is only 4194304 bytes/],
+      [['convert', '-O', 'qcow2', top, base], /audit-base\.qcow2: is the backing file .* of .*audit-top\.qcow2: convert would destroy it/],
+      [['rebase', '-b', 'audit-top.qcow2', '-F', 'qcow2', base], /audit-base\.qcow2: new backing file "audit-top\.qcow2" would make a loop/],
+      [['bench', '-c', '-5', top], /--count -5: the number of requests must be at least 1/],
+      [['create', '-f', 'qcow2', '-b', 'audit-top.qcow2', '-F', 'qcow2', base, '4M'], /audit-base\.qcow2: backing file "audit-top\.qcow2" would make a loop/],
+      [['create', '-f', 'qcow2', '-b', 'gone.qcow2', '-F', 'qcow2', path('a.qcow2'), '4M'], /a\.qcow2: cannot open backing file "gone\.qcow2"/],
+      [['snapshot', '-c', 'n'.repeat(300), top], /audit-top\.qcow2: snapshot name of 300 bytes is longer than qemu's 255/],
+    ] as const) {
+      const result = isola(...args);
+      expect(result.status, args.join(' ')).toBe(1);
+      expect(result.stderr, args.join(' ')).toMatch(new RegExp(`^Error: .*${message.source}.*\\n$`));
+    }
+    expect(existsSync(path('a.qcow2')) || existsSync(path('a.raw'))).toBe(false);
+    expect(readFileSync(base).equals(before)).toBe(true);
+    expect(qemuImg('check', top).status).toBe(0);
   });
 });
