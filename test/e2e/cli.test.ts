@@ -25,6 +25,15 @@ describe('isola', () => {
     expect(badFlag.stderr).toBe("Error: Nonexistent flag: --bogus\nSee 'isola doctor --help'.\n");
   });
 
+  it('names the missing arguments and the reason a value was refused, on one line', () => {
+    const missing = isola('img', 'convert');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toBe("Error: Missing 2 required args: source, target\nSee 'isola img convert --help'.\n");
+    const badValue = isola('img', 'bench', '-c', 'abc', 'disk.qcow2');
+    expect(badValue.status).toBe(2);
+    expect(badValue.stderr).toBe("Error: Parsing --count: Expected an integer but received: abc\nSee 'isola img bench --help'.\n");
+  });
+
   it('lists its commands in --help', () => {
     const help = isola('--help');
     expect(help.status).toBe(0);
