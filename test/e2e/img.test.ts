@@ -113,7 +113,7 @@ describe('isola img', () => {
       [['resize', top, '--', '-5G'], /audit-top\.qcow2: cannot shrink by 5G: the disk is only 4194304 bytes/],
       [['convert', '-O', 'qcow2', top, base], /audit-base\.qcow2: is the backing file .* of .*audit-top\.qcow2: convert would destroy it/],
       [['rebase', '-b', 'audit-top.qcow2', '-F', 'qcow2', base], /audit-base\.qcow2: new backing file "audit-top\.qcow2" would make a loop/],
-      [['bench', '-c', '-5', top], /--count -5: the number of requests must be at least 1/],
+      [['bench', '-c', '-5', top], /count -5: the number of requests must be at least 1/],
       [['create', '-f', 'qcow2', '-b', 'audit-top.qcow2', '-F', 'qcow2', base, '4M'], /audit-base\.qcow2: backing file "audit-top\.qcow2" would make a loop/],
       [['create', '-f', 'qcow2', '-b', 'gone.qcow2', '-F', 'qcow2', path('a.qcow2'), '4M'], /a\.qcow2: cannot open backing file "gone\.qcow2"/],
       [['snapshot', '-c', 'n'.repeat(300), top], /audit-top\.qcow2: snapshot name of 300 bytes is longer than qemu's 255/],

@@ -3,7 +3,7 @@
 // credentials with every request. `Bearer realm=…,service=…,scope=…` means: ask the token server
 // at `realm` (with the credentials, if any) for a token for that scope, then send the token.
 import { ImageError } from '../errors.js';
-import { httpRequest, type HttpResponse } from './http.js';
+import { httpRequest, requestFailure, type HttpResponse } from './http.js';
 
 export interface Credentials {
   username: string;
@@ -42,7 +42,7 @@ export async function fetchToken(challenge: Challenge, scope: string, credential
   try {
     response = await httpRequest(url, { headers });
   } catch (error) {
-    throw new ImageError('EREGISTRY_UNREACHABLE', `${registry}: token server ${url.origin}: ${(error as { code?: string }).code ?? (error as Error).message}`, { cause: error });
+    throw new ImageError('EREGISTRY_UNREACHABLE', `${registry}: token server ${url.origin}: ${requestFailure(error)}`, { cause: error });
   }
   if (!response.ok) {
     response.cancel();

@@ -4,7 +4,7 @@
 // registry's own error code.
 import { ImageError } from '../errors.js';
 import { basicHeader, fetchToken, parseChallenge, type Credentials } from './auth.js';
-import { httpRequest, type HttpResponse } from './http.js';
+import { httpRequest, requestFailure, type HttpResponse } from './http.js';
 
 export interface RegistryOptions {
   credentials?: Credentials;
@@ -60,8 +60,7 @@ export class RegistryClient {
       try {
         return await httpRequest(this.url(path), { method, headers, body: options.body });
       } catch (error) {
-        const code = (error as { code?: string }).code;
-        throw new ImageError('EREGISTRY_UNREACHABLE', `${method} ${this.url(path)}: ${code ?? (error as Error).message}`, { cause: error });
+        throw new ImageError('EREGISTRY_UNREACHABLE', `${method} ${this.url(path)}: ${requestFailure(error)}`, { cause: error });
       }
     };
     let response = await send();

@@ -79,10 +79,11 @@ function send(url: URL, options: HttpRequestOptions): Promise<IncomingMessage> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.body !== undefined) headers['content-length'] ??= String(options.body.length);
   return new Promise((resolve, reject) => {
-    const request = (https ? tlsRequest : plainRequest)(url, { method: options.method ?? 'GET', headers, agent: https ? agents.https : agents.http }, resolve);
-    request.on('error', reject);
     const idle = options.idleTimeout ?? IDLE_TIMEOUT_MS;
-    request.setTimeout(idle, () => request.destroy(Object.assign(new Error(`no answer for ${idle / 1000} s`), { code: 'ETIMEDOUT' })));
+    // As an option (not request.setTimeout, which starts once connected), the timer covers connecting too.
+    const request = (https ? tlsRequest : plainRequest)(url, { method: options.method ?? 'GET', headers, agent: https ? agents.https : agents.http, timeout: idle }, resolve);
+    request.on('error', reject);
+    request.on('timeout', () => request.destroy(Object.assign(new Error(`no answer for ${idle / 1000} s`), { code: 'ETIMEDOUT' })));
     request.end(options.body);
   });
 }
@@ -92,6 +93,12 @@ function send(url: URL, options: HttpRequestOptions): Promise<IncomingMessage> {
  * without a body, and the Authorization header is not sent to another origin (blob downloads are
  * often redirected to a storage service that must not see the registry's credentials).
  */
+/** What a failed request says: the errno code, or the whole message where it says more (our own timeout). */
+export function requestFailure(error: unknown): string {
+  const { code, message } = error as { code?: string; message?: string };
+  return code === undefined || (message?.startsWith('no answer') ?? false) ? (message ?? String(error)) : code;
+}
+
 export async function httpRequest(target: string | URL, options: HttpRequestOptions = {}): Promise<HttpResponse> {
   let url = new URL(target);
   let current = { ...options, headers: { ...options.headers } };
@@ -105,7 +112,7 @@ export async function httpRequest(target: string | URL, options: HttpRequestOpti
     const next = new URL(location, url);
     const method = current.method ?? 'GET';
     if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
-      current = { method: method === 'HEAD' ? 'HEAD' : 'GET', headers: { ...current.headers } };
+      current = { method: method === 'HEAD' ? 'HEAD' : 'GET', headers: { ...current.headers }, idleTimeout: current.idleTimeout };
       delete current.headers['content-length'];
       delete current.headers['content-type'];
     }

@@ -157,15 +157,21 @@ export async function pullImage(store: ImageStore, reference: string, options: P
   const client = new RegistryClient(ref.domain, options);
   const scope = `repository:${ref.path}:pull`;
   const lease = await store.lease();
+  /** The blobs this pull adds to the store (not those it found there): what a failure takes back. */
+  const added = new Set<string>();
+  const putManifest = async (bytes: Buffer, digest: string) => {
+    if ((await store.blobs.size(digest)) === undefined) added.add(digest);
+    await store.blobs.put(bytes, { digest }, (d) => lease.addBlobs(d));
+  };
   try {
     let top = await fetchManifest(client, ref.path, ref.digest ?? ref.tag!, scope, ref.digest);
-    await store.blobs.put(top.bytes, { digest: top.digest }, (d) => lease.addBlobs(d));
+    await putManifest(top.bytes, top.digest);
     let index: string | undefined;
     if (INDEX_TYPES.includes(top.mediaType)) {
       index = top.digest;
       const chosen = selectPlatform(parseIndex(top.bytes, `${name} index`), options.platform ?? hostPlatform(), name);
       top = await fetchManifest(client, ref.path, chosen.digest, scope, chosen.digest);
-      await store.blobs.put(top.bytes, { digest: top.digest }, (d) => lease.addBlobs(d));
+      await putManifest(top.bytes, top.digest);
     }
     const manifest = parseManifest(top.bytes, `${name} manifest ${top.digest}`);
     checkImageTypes(manifest, name);
@@ -179,6 +185,7 @@ export async function pullImage(store: ImageStore, reference: string, options: P
         options.progress?.({ kind: 'done', digest: blob.digest, status: 'Already exists' });
       } else {
         missing.push({ blob, what: i === 0 ? `config of ${name}` : `layer ${i} of ${name}` });
+        added.add(blob.digest);
       }
     }
     await runLimited(missing, options.concurrency ?? 4, ({ blob, what }) => downloadBlob(store, client, ref.path, scope, blob, what, lease, options));
@@ -190,11 +197,11 @@ export async function pullImage(store: ImageStore, reference: string, options: P
     });
     return { record, name, downloaded: missing.length, skipped: blobs.length - missing.length };
   } catch (error) {
-    // What this pull stored (manifests, whole blobs) belongs to no image: collected now, not at the next
+    // What this pull stored (manifests, whole blobs) belongs to no image: deleted now, not at the next
     // prune. Except after a network failure: as with docker, the layers that did arrive stay (unreferenced,
     // so `image prune` can still take them) and the next pull of the image does not fetch them again.
-    await lease.release();
-    if (!(error instanceof ImageError && error.code === 'EREGISTRY_UNREACHABLE')) await store.gc().catch(() => undefined);
+    if (error instanceof ImageError && error.code === 'EREGISTRY_UNREACHABLE') await lease.release();
+    else await store.dropLease(lease, added);
     throw error;
   } finally {
     await lease.release();

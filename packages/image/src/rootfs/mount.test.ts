@@ -44,6 +44,9 @@ describe('container rootfs', () => {
     // rmi refuses while a container uses the image, as docker does; with force the image goes, and
     // the leased layers stay while the container exists.
     await expect(store.remove(['app'])).rejects.toMatchObject({ code: 'EIMAGE_IN_USE', message: expect.stringContaining('container c1 uses it') });
+    // `image prune -a` leaves it too, as docker's does.
+    expect((await store.prune({ all: true })).deleted).toEqual([]);
+    expect((await store.resolve('app')).record.digest).toBe(record.digest);
     await store.remove(['app'], { force: true });
     expect(await store.layers.list()).toHaveLength(2);
     await removeRootfs(store, 'c1', { ops });

@@ -24,10 +24,13 @@ function pidAlive(pid: number): boolean {
   return isLiveOwner(`${pid} ?`);
 }
 
-/** Call with the store lock held. */
-export async function collectGarbage(store: ImageStore, metadata: Metadata): Promise<GcResult> {
-  const blobs = await store.blobs.list();
-  const layers = await store.layers.list();
+/**
+ * Call with the store lock held. With `only`, just those blobs are candidates (what one failed pull or
+ * load stored), and nothing else in the store is looked at or swept.
+ */
+export async function collectGarbage(store: ImageStore, metadata: Metadata, only?: ReadonlySet<string>): Promise<GcResult> {
+  const blobs = only ? [...only] : await store.blobs.list();
+  const layers = only ? [] : await store.layers.list();
   const leases = await store.leases.live();
 
   const refCounts = new Map<string, number>();
@@ -42,7 +45,9 @@ export async function collectGarbage(store: ImageStore, metadata: Metadata): Pro
   const deletedBlobs: string[] = [];
   for (const digest of blobs) {
     if (refCounts.has(digest) || leased.has(digest)) continue;
-    reclaimedBytes += (await store.blobs.size(digest)) ?? 0;
+    const size = await store.blobs.size(digest);
+    if (size === undefined) continue; // `only` may name blobs that were never stored
+    reclaimedBytes += size;
     await store.blobs.delete(digest);
     deletedBlobs.push(digest);
   }
@@ -52,6 +57,7 @@ export async function collectGarbage(store: ImageStore, metadata: Metadata): Pro
     await store.layers.delete(chain);
     deletedLayers.push(chain);
   }
+  if (only) return { deletedBlobs, deletedLayers, reclaimedBytes, refCounts };
   for (const stale of await store.layers.staleStaging(pidAlive)) await rm(stale, { recursive: true, force: true });
   // Temp files of writers that died: `ingest-<pid>-<rand>` and friends.
   for (const name of await readdir(store.blobs.tmp)) {

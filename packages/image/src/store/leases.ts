@@ -29,6 +29,11 @@ export class Lease {
     this.content = { owner: ownerToken(), blobs: [], layers: [], persistent };
   }
 
+  /** The blobs recorded so far. */
+  get blobs(): readonly string[] {
+    return this.content.blobs;
+  }
+
   /** Records `digests` before they are used: the file is on disk when this resolves. */
   async addBlobs(...digests: string[]): Promise<void> {
     const fresh = digests.filter((d) => !this.content.blobs.includes(d));
@@ -77,15 +82,25 @@ export class Leases {
     await rm(join(this.dir, `${name}.json`), { force: true });
   }
 
-  /** The names of the persistent leases (`container-<id>`: mounted rootfs) that hold blob `digest`. */
-  async persistentHolders(digest: string): Promise<string[]> {
-    const out: string[] = [];
-    for (const name of await readdir(this.dir)) {
-      if (!name.endsWith('.json') || name.startsWith('.')) continue;
-      const content = await readFile(join(this.dir, name), 'utf8').then((text) => JSON.parse(text) as LeaseContent, () => undefined);
-      if (content?.persistent && content.blobs.includes(digest)) out.push(name.slice(0, -'.json'.length));
+  /** The persistent leases (`container-<id>`: a container's mounted rootfs), by name. */
+  private async persistent(): Promise<Array<{ name: string; content: LeaseContent }>> {
+    const out: Array<{ name: string; content: LeaseContent }> = [];
+    for (const file of await readdir(this.dir)) {
+      if (!file.endsWith('.json') || file.startsWith('.')) continue;
+      const content = await readFile(join(this.dir, file), 'utf8').then((text) => JSON.parse(text) as LeaseContent, () => undefined);
+      if (content?.persistent) out.push({ name: file.slice(0, -'.json'.length), content });
     }
     return out;
+  }
+
+  /** Every blob a persistent lease holds. */
+  async persistentBlobs(): Promise<Set<string>> {
+    return new Set((await this.persistent()).flatMap(({ content }) => content.blobs));
+  }
+
+  /** The names of the persistent leases that hold blob `digest`. */
+  async persistentHolders(digest: string): Promise<string[]> {
+    return (await this.persistent()).filter(({ content }) => content.blobs.includes(digest)).map(({ name }) => name);
   }
 
   /** The live leases; stale ones (owner gone, not persistent) are deleted on the way. */
@@ -98,7 +113,11 @@ export class Leases {
       try {
         content = JSON.parse(await readFile(path, 'utf8')) as LeaseContent;
       } catch {
-        continue; // being replaced right now; a torn lease is impossible (atomic writes)
+        // Being replaced right now (it is renamed into place whole), or cut short by a power failure: a
+        // process's own lease is not synced. Torn and named for a process that is gone, it is stale.
+        const pid = /^(\d+)-[0-9a-f]+\.json$/.exec(name)?.[1];
+        if (pid !== undefined && !isLiveOwner(`${pid} ?`)) await rm(path, { force: true });
+        continue;
       }
       if (content.persistent || isLiveOwner(content.owner)) out.push(content);
       else await rm(path, { force: true });

@@ -104,8 +104,8 @@ export class ImageStore {
   }
 
   /** Runs `fn` holding the store lock. */
-  locked<T>(fn: () => Promise<T>): Promise<T> {
-    return this.lock.with(fn, { timeoutMs: this.lockTimeoutMs });
+  locked<T>(fn: () => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+    return this.lock.with(fn, { timeoutMs: options.timeoutMs ?? this.lockTimeoutMs });
   }
 
   /** Reads and changes images.json under the lock; `fn` mutates the object it is given. */
@@ -273,10 +273,13 @@ export class ImageStore {
 
   /** Removes untagged images (all unused ones with `all`), then collects garbage. */
   async prune(options: { all?: boolean } = {}): Promise<{ deleted: string[]; gc: GcResult }> {
-    const deleted = await this.update((metadata) => {
+    const deleted = await this.update(async (metadata) => {
       const tagged = new Set(Object.values(metadata.tags));
+      // As docker's `image prune -a`: an image a container was made from stays (rmi says the same).
+      const inUse = await this.leases.persistentBlobs();
       const out: string[] = [];
       for (const digest of Object.keys(metadata.images)) {
+        if (inUse.has(digest)) continue;
         if (options.all || !tagged.has(digest)) {
           for (const t of tagsOf(metadata, digest)) delete metadata.tags[t];
           delete metadata.images[digest];
@@ -291,6 +294,19 @@ export class ImageStore {
   /** Deletes every blob and layer directory no image record or live lease refers to. */
   gc(): Promise<GcResult> {
     return this.locked(async () => collectGarbage(this, await this.metadata()));
+  }
+
+  /**
+   * Ends an operation's lease and deletes the blobs it stored (`stored`, by default all it holds) that
+   * no image record and no other live lease uses: what a failed pull or load brought, or the files of an
+   * archive no image refers to. Nothing else in the store is swept. Never throws: where the store is busy
+   * (its lock held by another process) or anything fails, those blobs are left for `isola image prune`.
+   */
+  async dropLease(lease: Lease, stored: Iterable<string> = lease.blobs): Promise<void> {
+    const held = new Set(stored);
+    await lease.release().catch(() => undefined);
+    if (held.size === 0) return;
+    await this.locked(async () => collectGarbage(this, await this.metadata(), held), { timeoutMs: 2000 }).catch(() => undefined);
   }
 
   /** The image's layers unpacked by chain ID (root only), the lease keeping them while in use. */

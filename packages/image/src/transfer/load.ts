@@ -3,7 +3,7 @@
 // oci-layout, or an archive with manifest.json (docker) or index.json (OCI).
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { IsolaError, isIsolaError } from '@isola/errors';
+import { isIsolaError } from '@isola/errors';
 import { ImageError, describeFsError, fsErrorDetails } from '../errors.js';
 import type { Lease } from '../store/leases.js';
 import type { ImageStore } from '../store/store.js';
@@ -22,22 +22,33 @@ export async function loadImage(store: ImageStore, input: string | AsyncIterable
   const label = typeof input === 'string' ? input : 'standard input';
   const lease = await store.lease();
   try {
-    return await loadLeased(store, input, options, label, lease);
+    const result = await loadLeased(store, input, options, label, lease);
+    // Files of the archive that no image refers to (small ones kept in the store, not in memory) go now.
+    await store.dropLease(lease);
+    return result;
   } catch (error) {
-    // The blobs this load stored belong to no image: collected now rather than at the next prune.
-    await lease.release();
-    await store.gc().catch(() => undefined);
+    // The blobs this load stored belong to no image: deleted now rather than at the next prune.
+    await store.dropLease(lease);
     throw named(error, label);
   } finally {
     await lease.release();
   }
 }
 
-/** The error with the input's name in front, unless it names the input already. */
+/**
+ * The error with the input's name in front, unless it names the input already. isola's own errors keep
+ * their class and code; a file-system error (the store's disk full, say) is the store's, not the archive's.
+ */
 function named(error: unknown, label: string): unknown {
   if (!(error instanceof Error) || error.message.includes(label)) return error;
-  const code = isIsolaError(error) ? error.code : 'EIMAGE_FORMAT';
-  return new IsolaError(code, `${label}: ${error.message}`, { cause: error });
+  if (isIsolaError(error)) {
+    error.message = `${label}: ${error.message}`;
+    return error;
+  }
+  if ((error as NodeJS.ErrnoException).syscall !== undefined) {
+    return new ImageError('EIMAGE_STORE', `${label}: ${describeFsError(error)}`, { cause: error, details: fsErrorDetails(error) });
+  }
+  return new ImageError('EIMAGE_FORMAT', `${label}: ${error.message}`, { cause: error });
 }
 
 async function loadLeased(store: ImageStore, input: string | AsyncIterable<Uint8Array>, options: ImportOptions, label: string, lease: Lease): Promise<LoadResult> {

@@ -21,6 +21,11 @@ const IN_MEMORY_LIMIT = 1 << 20;
  * otherwise exhaust memory. Small files past it go into the store like big ones.
  */
 const IN_MEMORY_TOTAL = 64 << 20;
+/**
+ * Most files outside blobs/ put in the store. docker save writes a few per layer; each one costs a
+ * store write and a lease update, so an archive of a million small files must end, not grind on.
+ */
+const STORED_OTHER_MAX = 10_000;
 const OCI_BLOB = /^blobs\/sha256\/([0-9a-f]{64})$/;
 
 export interface SourceFiles {
@@ -93,6 +98,7 @@ export class ArchiveFiles implements SourceFiles {
   private readonly files = new Map<string, ArchiveFile>();
   private readonly links = new Map<string, string>();
   private inMemory = 0;
+  private storedOther = 0;
 
   private constructor(
     readonly label: string,
@@ -166,6 +172,9 @@ export class ArchiveFiles implements SourceFiles {
         for await (const part of entry.body()) parts.push(part);
         this.files.set(name, { bytes: Buffer.concat(parts) });
       } else {
+        if (++this.storedOther > STORED_OTHER_MAX) {
+          throw new ImageError('EIMAGE_FORMAT', `${this.label}: more than ${STORED_OTHER_MAX} files outside blobs/ (at ${name}): not an image archive`);
+        }
         this.files.set(name, { stored: await this.store.blobs.put(entry.body(), { size: header.size, what: `${this.label} ${name}` }, guard) });
       }
     }

@@ -146,7 +146,7 @@ describe('bad input leaves nothing behind', () => {
     await expectClean(other);
   });
 
-  it('keeps at most 64 MiB of small archive files in memory, reading the ones past that from the store', async () => {
+  it('loads an archive with 65 MiB of files no image uses (past what it holds in memory), and keeps none of them', async () => {
     const layout = join(dir, 'spill');
     await saveImages(store, ['example.com/test/app:v1'], { format: 'oci-dir', output: layout });
     const junk = Array.from({ length: 65 }, (_, i) => ({ name: `junk/${i}`, content: Buffer.alloc(1 << 20, i) }));
@@ -159,6 +159,8 @@ describe('bad input leaves nothing behind', () => {
     const loaded = await loadImage(other, join(dir, 'spill.tar'));
     expect(loaded.images.map((i) => i.record.digest)).toEqual([image.manifest.digest]);
     expect(await readdir(other.blobs.tmp)).toEqual([]);
+    const { record } = await other.resolve('example.com/test/app:v1');
+    expect((await other.blobs.list()).sort()).toEqual([record.digest, record.config, ...record.layers.map((l) => l.digest)].sort());
   });
 
   it('fails to save into a missing directory with one message naming it, and leaves no temp file or lease', async () => {

@@ -50,4 +50,15 @@ describe('bench', () => {
       message: expect.stringMatching(/big\.qcow2: 64 requests of 1073741824 bytes in flight need 68719476736 bytes of buffers, over the 1073741824-byte limit$/),
     });
   });
+  it('refuses counts, depths, patterns and flush intervals it cannot run, before opening the image', async () => {
+    const missing = tmp.path('not-there.qcow2');
+    for (const [options, reason] of [
+      [{ count: 0 }, 'count 0: the number of requests must be at least 1'],
+      [{ depth: 0 }, 'depth 0: requests in flight must be at least 1'],
+      [{ pattern: 256 }, 'pattern 256: a byte is 0 to 255'],
+      [{ flushInterval: -1 }, 'flush interval -1: must be a whole number, not negative'],
+    ] as const) {
+      await expect(bench(missing, options)).rejects.toMatchObject({ code: 'EIMG_BAD_OPTION', message: `${missing}: ${reason}` });
+    }
+  });
 });

@@ -39,6 +39,11 @@ export async function bench(path: string, options: BenchOptions = {}): Promise<B
   const step = options.step ?? size;
   const write = options.write ?? false;
   const flushInterval = options.flushInterval ?? 0;
+  const bad = (problem: string) => imageError('EIMG_BAD_OPTION', path, problem);
+  if (!Number.isInteger(count) || count < 1) throw bad(`count ${count}: the number of requests must be at least 1`);
+  if (!Number.isInteger(depth) || depth < 1) throw bad(`depth ${depth}: requests in flight must be at least 1`);
+  if (options.pattern !== undefined && !(Number.isInteger(options.pattern) && options.pattern >= 0 && options.pattern <= 255)) throw bad(`pattern ${options.pattern}: a byte is 0 to 255`);
+  if (!Number.isInteger(flushInterval) || flushInterval < 0) throw bad(`flush interval ${flushInterval}: must be a whole number, not negative`);
   const image = await openImage(path, { readOnly: !write, direct: (options.cache ?? 'writeback') === 'none', format: options.format });
   try {
     if (!(size >= 1)) throw imageError('EIMG_BAD_OPTION', path, `request size ${size} is not a positive number of bytes`);

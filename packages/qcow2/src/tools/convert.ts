@@ -71,6 +71,8 @@ export async function convert(source: string, target: string, options: ConvertOp
   try {
     if (options.outputFormat === 'raw') await toRaw(src, target, options.sync ?? false, options.signal);
     else await toQcow2(src, target, options);
+    // A stop that came while no chunk was read (mapping the source, the final flush) still ends it.
+    options.signal?.throwIfAborted();
   } catch (error) {
     // A half-written target is no image: nothing is left behind.
     await rm(target, { force: true }).catch(() => undefined);
@@ -200,6 +202,7 @@ async function toQcow2(src: Image, target: string, options: ConvertOptions): Pro
         void Promise.all(written).then(() => pool.give(bytes), () => undefined);
       }
     }
+    options.signal?.throwIfAborted();
     await builder.finish(options.sync ?? false);
   } catch (error) {
     await builder.abort();
@@ -232,6 +235,7 @@ async function toRaw(src: Image, target: string, sync: boolean, signal?: AbortSi
       }
     }
     await inflight;
+    signal?.throwIfAborted();
     await file.truncate(src.size);
     if (sync) await file.sync();
   } finally {

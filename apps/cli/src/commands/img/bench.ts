@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { ImgCommand, badOption, imageFormat } from './base.js';
+import { ImgCommand, imageFormat } from './base.js';
 
 export default class ImgBench extends ImgCommand {
   static override summary = 'Measure read or write requests per second on a disk image (qemu-img bench)';
@@ -20,11 +20,8 @@ export default class ImgBench extends ImgCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ImgBench);
-    // Checked here, not with oclif's min/max, whose message's reason is on a second line.
-    if (flags.count < 1) throw badOption(`--count ${flags.count}: the number of requests must be at least 1`);
-    if (flags.depth < 1) throw badOption(`--depth ${flags.depth}: requests in flight must be at least 1`);
-    if (flags.pattern !== undefined && (flags.pattern < 0 || flags.pattern > 255)) throw badOption(`--pattern ${flags.pattern}: a byte is 0 to 255`);
-    if (flags['flush-interval'] !== undefined && flags['flush-interval'] < 0) throw badOption(`--flush-interval ${flags['flush-interval']}: must not be negative`);
+    // Counts, depth and pattern are checked by bench() itself, one line each (oclif's min/max would put
+    // the reason on a second line).
     const { bench, formatBenchStart, formatBenchEnd, parseSize } = await import('@isola/qcow2');
     const options = {
       count: flags.count,
