@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { constants, deflateRaw } from 'node:zlib';
 import { imageError } from '../errors.js';
 import { maxCompressedSize } from '../format/l2-entry.js';
+import { allocPageAligned } from '../image/aligned.js';
 import { ImageFile } from '../image/file.js';
 import type { Image, ImageFormat } from '../image/image.js';
 import { openImage } from '../image/open.js';
@@ -106,18 +107,39 @@ async function dataRanges(src: Image, align: number): Promise<{ start: number; l
  */
 class BufferPool {
   private readonly free: Buffer[] = [];
+  /** The buffers handed out, by the view `take` returned, so that `give` gets back the whole buffer. */
+  private readonly lent = new Map<Buffer, Buffer>();
   /** `alloc`: where new buffers come from (the target's aligned ones when it is written O_DIRECT). */
   constructor(
     readonly chunk: number,
-    private readonly alloc: (size: number) => Promise<Buffer> | Buffer = (size) => Buffer.allocUnsafeSlow(size),
+    private readonly alloc: (size: number) => Promise<Buffer> | Buffer,
   ) {}
   async take(size: number): Promise<Buffer> {
     const i = this.free.findIndex((b) => b.length >= size);
-    return i >= 0 ? this.free.splice(i, 1)[0].subarray(0, size) : (await this.alloc(Math.max(size, this.chunk))).subarray(0, size);
+    const whole = i >= 0 ? this.free.splice(i, 1)[0] : await this.alloc(Math.max(size, this.chunk));
+    const view = whole.subarray(0, size);
+    this.lent.set(view, whole);
+    return view;
   }
   give(buf: Buffer): void {
-    this.free.push(Buffer.from(buf.buffer, buf.byteOffset, buf.buffer.byteLength - buf.byteOffset));
+    this.free.push(this.lent.get(buf) ?? buf);
+    this.lent.delete(buf);
   }
+}
+
+/**
+ * New chunk buffers for the page-cache paths: page-aligned (allocPageAligned: the kernel copies twice as
+ * fast), several carved from one allocation.
+ */
+function pageAlignedChunks(): (size: number) => Buffer {
+  let slab = Buffer.alloc(0);
+  return (size) => {
+    const whole = Math.ceil(size / 4096) * 4096;
+    if (slab.length < whole) slab = allocPageAligned(Math.max(whole, 8 * 1024 * 1024));
+    const buf = slab.subarray(0, size);
+    slab = slab.subarray(whole);
+    return buf;
+  };
 }
 
 /** Reads [start, start + length) in pool.chunk pieces aligned to `align`, READ_AHEAD reads ahead of the consumer. */
@@ -164,7 +186,7 @@ async function toQcow2(src: Image, target: string, options: ConvertOptions): Pro
   const cs = builder.geometry.clusterSize;
   const zero = Buffer.alloc(cs);
   const limit = Math.min(cs - 1, maxCompressedSize(builder.geometry));
-  const pool = options.direct ? new BufferPool(DIRECT_CHUNK, (size) => builder.allocBuffer(size)) : new BufferPool(CHUNK);
+  const pool = options.direct ? new BufferPool(DIRECT_CHUNK, (size) => builder.allocBuffer(size)) : new BufferPool(CHUNK, pageAlignedChunks());
   try {
     let done = -1; // last guest cluster written: ranges may share a cluster at their edges
     for (const range of await dataRanges(src, cs)) {
@@ -212,7 +234,7 @@ async function toQcow2(src: Image, target: string, options: ConvertOptions): Pro
 
 async function toRaw(src: Image, target: string, sync: boolean, signal?: AbortSignal): Promise<void> {
   const file = await ImageFile.create(target);
-  const pool = new BufferPool(CHUNK);
+  const pool = new BufferPool(CHUNK, pageAlignedChunks());
   const block = 4096;
   const zero = Buffer.alloc(block);
   try {
@@ -232,6 +254,8 @@ async function toRaw(src: Image, target: string, sync: boolean, signal?: AbortSi
             runStart = -1;
           }
         }
+        // Writes go one at a time, in order: once the last one of this chunk is done, the buffer is free.
+        void inflight.then(() => pool.give(bytes), () => undefined);
       }
     }
     await inflight;
