@@ -30,7 +30,8 @@ const openFds = () =>
         return '';
       }
     })
-    .filter((target) => target.startsWith(dir) || /kvm|eventfd/.test(target))
+    // (Not any path with "kvm" in it: a worker thread still loading @isola/sys reads dist/kvm/*.js.)
+    .filter((target) => target.startsWith(dir) || target === '/dev/kvm' || /^anon_inode:(kvm|\[eventfd\])/.test(target))
     .sort();
 
 describe('virtio-mmio devices in a KVM guest', () => {
