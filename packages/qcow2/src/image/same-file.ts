@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import type { Image } from './image.js';
 
 /** Whether both paths name one existing file (a hard link, a symlink or the same name). */
-export async function sameFile(a: string, b: string): Promise<boolean> {
+async function sameFile(a: string, b: string): Promise<boolean> {
   const [sa, sb] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
   return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
 }

@@ -14,7 +14,7 @@ import type { Image, ImageFormat } from '../image/image.js';
 import { openImage } from '../image/open.js';
 import { Qcow2Builder } from '../image/qcow2-builder.js';
 import { mapImage } from './map.js';
-import { chainFileAt, sameFile } from '../image/same-file.js';
+import { chainFileAt } from '../image/same-file.js';
 
 const deflate = promisify(deflateRaw);
 
@@ -58,16 +58,15 @@ export async function convert(source: string, target: string, options: ConvertOp
   if (options.compress && options.outputFormat !== 'qcow2') {
     throw imageError('EIMG_BAD_OPTION', target, 'compression needs qcow2 output (-O qcow2)');
   }
-  if (await sameFile(source, target)) throw imageError('EIMG_BAD_OPTION', target, 'is the source image itself: convert would destroy it');
   const src = await openImage(source, { readOnly: true, format: options.sourceFormat });
   // Checked before the try below, whose cleanup removes the target: here the target is someone's image.
-  const backing = await chainFileAt(src.backing, target).catch(async (error: unknown) => {
+  const overwritten = await chainFileAt(src, target).catch(async (error: unknown) => {
     await src.close();
     throw error;
   });
-  if (backing !== undefined) {
+  if (overwritten !== undefined) {
     await src.close();
-    throw imageError('EIMG_BAD_OPTION', target, `is the backing file ${JSON.stringify(backing)} of ${source}: convert would destroy it`);
+    throw imageError('EIMG_BAD_OPTION', target, overwritten === src.path ? 'is the source image itself: convert would destroy it' : `is the backing file ${JSON.stringify(overwritten)} of ${source}: convert would destroy it`);
   }
   try {
     if (options.outputFormat === 'raw') await toRaw(src, target, options.sync ?? false, options.signal);
