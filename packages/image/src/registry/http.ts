@@ -2,9 +2,12 @@
 // 34 MB pull: Node 20's fetch (undici, web streams, an llhttp WASM parser, ~1 MB of JS compiled on
 // first use) took 1.7-2.4 s cold where node:http took ~0.7 s; a CLI process is always cold.
 // The response body is the IncomingMessage itself: an AsyncIterable of Buffers, no copies.
+// GET over http: goes through plain-get.ts instead, which reads a body into large buffers (a layer
+// from a registry on 127.0.0.1 arrives 3-5 times faster).
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Agent as HttpAgent, request as plainRequest } from 'node:http';
 import { Agent as HttpsAgent, request as tlsRequest } from 'node:https';
+import { plainGet } from './plain-get.js';
 
 export interface HttpRequestOptions {
   method?: string;
@@ -46,9 +49,23 @@ function headerGetter(headers: IncomingHttpHeaders): HttpResponse['headers'] {
   };
 }
 
-async function readAll(message: IncomingMessage): Promise<Buffer> {
+/** A response as either transport gives it. */
+interface Incoming {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: AsyncIterable<Buffer>;
+  /** Drops the body (a redirect's): node:http's socket then goes back to its agent. */
+  discard(): void;
+  destroy(): void;
+}
+
+function incoming(message: IncomingMessage): Incoming {
+  return { status: message.statusCode ?? 0, headers: message.headers, body: message, discard: () => message.resume(), destroy: () => message.destroy() };
+}
+
+async function readAll(body: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const chunk of message) parts.push(chunk as Buffer);
+  for await (const chunk of body) parts.push(chunk);
   return Buffer.concat(parts);
 }
 
@@ -57,31 +74,34 @@ async function readAll(message: IncomingMessage): Promise<Buffer> {
  * or cancel them. The answers to HEAD, POST, PUT and PATCH are small and often ignored: they are read
  * here, because an unread body keeps its socket busy and the process alive.
  */
-async function responseOf(url: string, method: string, message: IncomingMessage): Promise<HttpResponse> {
-  const status = message.statusCode ?? 0;
-  let buffered = method === 'GET' ? undefined : await readAll(message);
-  const bytes = async () => (buffered ??= await readAll(message));
+async function responseOf(url: string, method: string, message: Incoming): Promise<HttpResponse> {
+  const status = message.status;
+  let buffered = method === 'GET' ? undefined : await readAll(message.body);
+  const bytes = async () => (buffered ??= await readAll(message.body));
   return {
     status,
     ok: status >= 200 && status < 300,
     url,
     headers: headerGetter(message.headers),
-    body: buffered === undefined ? message : (async function* (b: Buffer) { yield b; })(buffered),
+    body: buffered === undefined ? message.body : (async function* (b: Buffer) { yield b; })(buffered),
     bytes,
     json: async () => JSON.parse((await bytes()).toString('utf8')) as unknown,
     cancel: () => message.destroy(),
   };
 }
 
-function send(url: URL, options: HttpRequestOptions): Promise<IncomingMessage> {
+function send(url: URL, options: HttpRequestOptions): Promise<Incoming> {
   const https = url.protocol === 'https:';
   if (!https && url.protocol !== 'http:') return Promise.reject(Object.assign(new Error(`unsupported URL scheme ${url.protocol}`), { code: 'EPROTO' }));
   const headers: Record<string, string> = { ...options.headers };
+  const idle = options.idleTimeout ?? IDLE_TIMEOUT_MS;
+  if (!https && (options.method ?? 'GET') === 'GET' && options.body === undefined) {
+    return plainGet(url, headers, idle).then((r) => ({ ...r, discard: r.destroy }));
+  }
   if (options.body !== undefined) headers['content-length'] ??= String(options.body.length);
   return new Promise((resolve, reject) => {
-    const idle = options.idleTimeout ?? IDLE_TIMEOUT_MS;
     // As an option (not request.setTimeout, which starts once connected), the timer covers connecting too.
-    const request = (https ? tlsRequest : plainRequest)(url, { method: options.method ?? 'GET', headers, agent: https ? agents.https : agents.http, timeout: idle }, resolve);
+    const request = (https ? tlsRequest : plainRequest)(url, { method: options.method ?? 'GET', headers, agent: https ? agents.https : agents.http, timeout: idle }, (message) => resolve(incoming(message)));
     request.on('error', reject);
     request.on('timeout', () => request.destroy(Object.assign(new Error(`no answer for ${idle / 1000} s`), { code: 'ETIMEDOUT' })));
     request.end(options.body);
@@ -104,10 +124,10 @@ export async function httpRequest(target: string | URL, options: HttpRequestOpti
   let current = { ...options, headers: { ...options.headers } };
   for (let hops = 0; ; hops++) {
     const message = await send(url, current);
-    const status = message.statusCode ?? 0;
+    const status = message.status;
     const location = message.headers.location;
     if (![301, 302, 303, 307, 308].includes(status) || location === undefined) return responseOf(url.toString(), current.method ?? 'GET', message);
-    message.resume();
+    message.discard();
     if (hops >= MAX_REDIRECTS) throw Object.assign(new Error(`more than ${MAX_REDIRECTS} redirects`), { code: 'EREDIRECT' });
     const next = new URL(location, url);
     const method = current.method ?? 'GET';
