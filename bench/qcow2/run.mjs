@@ -110,10 +110,19 @@ for (const depth of only('alloc') ? [1, 32] : []) {
 
 // Each tool's default cache mode (qemu-img's 'unsafe': through the page cache, no flush), then -t none
 // for both (O_DIRECT, flushed at the end): the same kind of I/O on both sides in either row.
-// These rows move 768 MiB through the page cache, whose speed on this VM is bimodal from one run to the
-// next for both tools (qemu-img alone: 0.4 s or 1.0 s per convert, with system time rising in the kernel's
-// copies): at least 5 repetitions, so the median is not one unlucky run.
+// These rows move 768 MiB into the page cache. On a VM that reports free memory to its host (virtio-balloon
+// free page reporting; here the kernel's command line sets page_reporting.page_reporting_order=11), memory
+// freed more than ~2 s earlier has gone back to the host, and the first touch of each page faults there:
+// writing 768 MiB into such memory took 1.9-3.3 s against 0.37-0.6 s into memory freed a moment before
+// (the same copy loop, three runs each). Which tool met which kind of memory decided these rows, not the
+// tools. So before each run (untimed, for both tools alike) 1 GiB is written to a scratch file and deleted:
+// the run then finds recently freed memory, as on a machine without page reporting.
 const CONVERT_REPS = Math.max(REPS, 5);
+function warmPageCache() {
+  const scratch = join(dir, 'warm.scratch');
+  execFileSync('dd', ['if=/dev/zero', `of=${scratch}`, 'bs=4M', 'count=256', 'status=none']);
+  rmSync(scratch);
+}
 for (const [label, cache] of only('convert') ? [['', []], [' -t none', ['-t', 'none']]] : []) {
   const times = { qemu: [], isola: [] };
   for (let r = 0; r < CONVERT_REPS; r++) {
@@ -123,6 +132,7 @@ for (const [label, cache] of only('convert') ? [['', []], [' -t none', ['-t', 'n
       // Untimed: the previous convert's 768 MiB of dirty pages would otherwise still be draining,
       // and the kernel throttles whichever tool writes next (measured: 4 s after a sync, 15-20 s without).
       execFileSync('sync');
+      warmPageCache();
       times[tool].push(run(tool, 'convert', ['-f', 'raw', '-O', 'qcow2', ...cache, source, out]));
     }
   }

@@ -2,7 +2,7 @@
 // (left unallocated or as holes); with `compress`, each qcow2 cluster is stored as raw deflate with a
 // 4 KiB window (what qemu's decompressor accepts) unless that does not save space. Runs the source
 // already knows to be zero (unallocated, zero clusters, holes of a sparse raw file) are not even read.
-// Reading the next chunk, compressing (zlib on the libuv pool) and writing overlap.
+// Reading the next chunks and compressing (zlib) run on the libuv pool while this thread writes.
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { constants, deflateRaw } from 'node:zlib';
@@ -42,16 +42,11 @@ export interface ConvertOptions {
 }
 
 /**
- * Bytes per read. Small enough that a chunk is still in the CPU cache when its write copies it into
- * the page cache: with 4 MiB chunks the kernel's two copies ran at a quarter of their speed here
- * (1.5-2.5 s of system time per GiB against 0.45 s with 1 MiB, the same as qemu-img's).
+ * Bytes per read and write: qemu-img convert's 2 MiB. Fewer chunks cost fewer thread-pool trips (a
+ * 1 GiB convert: 290-460 ms against 350-490 ms with 1 MiB, five fresh processes each); 4 MiB chunks made
+ * one run in five take 1.6 s, nearly all of it system time in the kernel's copies.
  */
-const CHUNK = 1024 * 1024;
-/**
- * Bytes per read and write when the output is written O_DIRECT: no page-cache copy to keep in the CPU
- * cache, and each write is a device request, so fewer, larger ones (qemu-img convert's 2 MiB).
- */
-const DIRECT_CHUNK = 2 * 1024 * 1024;
+const CHUNK = 2 * 1024 * 1024;
 const READ_AHEAD = 3;
 
 export async function convert(source: string, target: string, options: ConvertOptions): Promise<void> {
@@ -185,7 +180,7 @@ async function toQcow2(src: Image, target: string, options: ConvertOptions): Pro
   const cs = builder.geometry.clusterSize;
   const zero = Buffer.alloc(cs);
   const limit = Math.min(cs - 1, maxCompressedSize(builder.geometry));
-  const pool = options.direct ? new BufferPool(DIRECT_CHUNK, (size) => builder.allocBuffer(size)) : new BufferPool(CHUNK, pageAlignedChunks());
+  const pool = options.direct ? new BufferPool(CHUNK, (size) => builder.allocBuffer(size)) : new BufferPool(CHUNK, pageAlignedChunks());
   try {
     let done = -1; // last guest cluster written: ranges may share a cluster at their edges
     for (const range of await dataRanges(src, cs)) {
@@ -237,7 +232,6 @@ async function toRaw(src: Image, target: string, sync: boolean, signal?: AbortSi
   const block = 4096;
   const zero = Buffer.alloc(block);
   try {
-    let inflight: Promise<void> = Promise.resolve();
     for (const range of await dataRanges(src, block)) {
       for await (const { at, bytes } of chunks(src, range.start, range.length, block, pool, signal)) {
         const n = Math.min(bytes.length, src.size - at);
@@ -248,16 +242,14 @@ async function toRaw(src: Image, target: string, sync: boolean, signal?: AbortSi
           const skip = i === blocks || bytes.subarray(i * block, Math.min(n, (i + 1) * block)).equals(zero.subarray(0, Math.min(block, n - i * block)));
           if (!skip && runStart < 0) runStart = i;
           if (skip && runStart >= 0) {
-            await inflight;
-            inflight = file.write(bytes.subarray(runStart * block, Math.min(n, i * block)), at + runStart * block);
+            // On this thread, as Qcow2Builder writes (see its issue()): the buffer is free right after.
+            file.writeNow(bytes.subarray(runStart * block, Math.min(n, i * block)), at + runStart * block);
             runStart = -1;
           }
         }
-        // Writes go one at a time, in order: once the last one of this chunk is done, the buffer is free.
-        void inflight.then(() => pool.give(bytes), () => undefined);
+        pool.give(bytes);
       }
     }
-    await inflight;
     signal?.throwIfAborted();
     await file.truncate(src.size);
     if (sync) await file.sync();
