@@ -170,9 +170,9 @@ export class ImageFile {
    * in order, from SEEK_DATA/SEEK_HOLE; file systems without them report everything as data.
    */
   async allocation(offset: number, length: number): Promise<{ start: number; length: number; data: boolean }[]> {
-    // @isola/sys (koffi and every syscall binding) is imported here, on first use: a command that
-    // never asks where the holes are does not pay its ~90 ms of loading.
-    const { abi, lseek } = await import('@isola/sys');
+    // koffi and the file syscall bindings (@isola/sys/files, not all of @isola/sys) are loaded here, on
+    // first use: a command that never asks where the holes are does not pay their ~30 ms.
+    const { abi, lseek } = await import('@isola/sys/files');
     const end = offset + length;
     const out: { start: number; length: number; data: boolean }[] = [];
     const push = (start: number, stop: number, data: boolean): void => {
