@@ -8,7 +8,7 @@ import { plainGet } from './plain-get.js';
 const servers: Server[] = [];
 const requests: string[] = [];
 
-async function serve(answer: (socket: Socket) => void | Promise<void>): Promise<URL> {
+async function serve(answer: (socket: Socket) => unknown): Promise<URL> {
   const server = createServer((socket) => {
     let head = '';
     const onData = (d: Buffer) => {
