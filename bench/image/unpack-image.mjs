@@ -4,7 +4,7 @@
 // (same input, same output, Node's start and module loading included) for run.mjs.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { unpackLayers } from '@isola/image';
+import { unpackLayers } from '@isola/image/unpack';
 
 const [image, rootfs] = process.argv.slice(2);
 const colon = image.lastIndexOf(':');
