@@ -13,6 +13,19 @@ describe('ByteRing', () => {
     expect(got).toEqual([1, 2, 3, 4]);
   });
 
+  it('ends a waiting pump even when the close came without a wake-up (a notify that found nobody waiting)', async () => {
+    const ring = new ByteRing(16);
+    ring.write(Uint8Array.of(7));
+    const got: number[] = [];
+    const pumping = ring.pump((b) => got.push(...b));
+    await new Promise((r) => setTimeout(r, 20)); // the byte is taken; pump now waits for more
+    // What close() stores, without its notify: as if it had landed just before the wait began.
+    Atomics.store(new Int32Array(ring.buffer, 0, 4), 2, 1);
+    const ended = await Promise.race([pumping.then(() => 'ended'), new Promise((r) => setTimeout(() => r('still waiting'), 2000))]);
+    expect(ended).toBe('ended');
+    expect(got).toEqual([7]);
+  });
+
   it('lets a producer thread block while full and a consumer wake on new bytes, losing nothing', async () => {
     const ring = new ByteRing(64);
     // The worker writes 10 000 bytes through a 64-byte ring, then closes it.

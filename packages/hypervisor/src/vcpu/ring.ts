@@ -6,6 +6,8 @@ const WRITE = 0;
 const READ = 1;
 const CLOSED = 2;
 const HEADER_BYTES = 16;
+/** Longest a consumer sleeps without looking at CLOSED (see pump). */
+const CLOSE_POLL_MS = 100;
 
 /** ES2024's Atomics.waitAsync (Node 16+), which the project's ES2023 lib does not declare. */
 type WaitAsync = (array: Int32Array, index: number, value: number, timeout?: number) => { async: false; value: string } | { async: true; value: Promise<string> };
@@ -66,7 +68,12 @@ export class ByteRing {
     return out;
   }
 
-  /** Consumer: calls onData for each batch until the ring is closed and drained. */
+  /**
+   * Consumer: calls onData for each batch until the ring is closed and drained. The wait is bounded
+   * (as the producer's is): close() does not change WRITE, so a close that lands after the checks
+   * below and before the wait starts leaves no change to wake on, and its notify reaches nobody. An
+   * unbounded wait then hung for good (a CI run's ring test timed out after 30 s).
+   */
   async pump(onData: (bytes: Uint8Array) => void): Promise<void> {
     for (;;) {
       const seen = Atomics.load(this.#header, WRITE);
@@ -74,8 +81,8 @@ export class ByteRing {
       const bytes = this.take();
       if (bytes.length > 0) onData(bytes);
       if (closed) return;
-      if (Atomics.load(this.#header, WRITE) !== seen) continue;
-      const wait = waitAsync(this.#header, WRITE, seen);
+      if (Atomics.load(this.#header, WRITE) !== seen || Atomics.load(this.#header, CLOSED)) continue;
+      const wait = waitAsync(this.#header, WRITE, seen, CLOSE_POLL_MS);
       if (wait.async) await wait.value;
     }
   }
