@@ -19,6 +19,7 @@ export const libc = {
   lseek: lib.func('lseek64', 'int64', ['int', 'int64', 'int']),
   fsync: lib.func('fsync', 'int', ['int']),
   fdatasync: lib.func('fdatasync', 'int', ['int']),
+  fallocate: lib.func('fallocate64', 'int', ['int', 'int', 'int64', 'int64']),
   fcntl: lib.func('fcntl', 'int', ['int', 'int', 'long']),
   ioctlPtr: lib.func('ioctl', 'int', ['int', 'ulong', 'void *']),
   ioctlInt: lib.func('ioctl', 'int', ['int', 'ulong', 'ulong']),

@@ -12,6 +12,11 @@ import { ioError } from '../errors.js';
 import { allocDirect, isDirectReady } from './aligned.js';
 import { IoQueue } from './io-queue.js';
 
+/** @isola/sys/files, loaded on first use (koffi and the file syscall bindings: ~30 ms). */
+type Syscalls = typeof import('@isola/sys/files');
+let syscalls: Promise<Syscalls> | undefined;
+const loadSyscalls = (): Promise<Syscalls> => (syscalls ??= import('@isola/sys/files'));
+
 export interface FileOptions {
   /** O_DIRECT: bypass the page cache. */
   direct?: boolean;
@@ -29,6 +34,8 @@ export class ImageFile {
   active = 0;
   private readonly bounces: Buffer[] = [];
   private readonly io: IoQueue;
+  /** fallocate(2) once allocateAhead() loaded it; null where the file system has none. */
+  private fallocate: Syscalls['fallocate'] | null | undefined;
 
   private constructor(
     readonly path: string,
@@ -172,7 +179,7 @@ export class ImageFile {
   async allocation(offset: number, length: number): Promise<{ start: number; length: number; data: boolean }[]> {
     // koffi and the file syscall bindings (@isola/sys/files, not all of @isola/sys) are loaded here, on
     // first use: a command that never asks where the holes are does not pay their ~30 ms.
-    const { abi, lseek } = await import('@isola/sys/files');
+    const { abi, lseek } = await loadSyscalls();
     const end = offset + length;
     const out: { start: number; length: number; data: boolean }[] = [];
     const push = (start: number, stop: number, data: boolean): void => {
@@ -193,6 +200,34 @@ export class ImageFile {
     return out;
   }
 
+  /**
+   * From now on, writeNow allocates (fallocate(2)) the part of each write that lies past the end of the
+   * file before writing it. On ext4, a buffered write into allocated blocks skips the per-page
+   * bookkeeping of delayed allocation: copying 768 MiB into a new file in 2 MiB writes took 0.24-0.30 s
+   * with it against 0.29-0.49 s without (C, seven runs each), and `isola img convert` of bench/qcow2's
+   * 1 GiB file took 0.43 and 0.46 s against 0.52 and 0.62 s (medians of two sets of seven runs). A full
+   * file system then fails in
+   * fallocate (ENOSPC), before the write; one without fallocate (EOPNOTSUPP) is written as before.
+   * Only where every allocated byte is then written: a write that fails leaves allocated zeros.
+   */
+  async allocateAhead(): Promise<void> {
+    if (this.direct || this.fallocate === null) return;
+    this.fallocate = (await loadSyscalls()).fallocate;
+  }
+
+  private allocate(offset: number, length: number): void {
+    try {
+      this.fallocate!(this.handle.fd, 0, offset, length);
+    } catch (cause) {
+      const errno = (cause as { code?: unknown }).code;
+      if (errno === 'EOPNOTSUPP' || errno === 'ENOTSUP' || errno === 'ENOSYS') {
+        this.fallocate = null;
+        return;
+      }
+      throw ioError(this.path, 'fallocate', cause, { offset, length });
+    }
+  }
+
   /** fdatasync: the ordering barrier between data/refcounts, L2 tables and the L1 table. */
   async sync(): Promise<void> {
     try {
@@ -209,6 +244,8 @@ export class ImageFile {
    */
   writeNow(buf: Uint8Array, offset: number): void {
     if (this.direct) throw new Error('writeNow: the file is O_DIRECT');
+    const end = offset + buf.length;
+    if (this.fallocate && end > this.length) this.allocate(Math.max(offset, this.length), end - Math.max(offset, this.length));
     this.writeSyncTo(this.handle.fd, buf, offset);
   }
 

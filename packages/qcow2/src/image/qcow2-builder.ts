@@ -62,6 +62,8 @@ export class Qcow2Builder {
         await file.close();
       }
       file = await ImageFile.open(path, false, { direct: true });
+    } else {
+      await file.allocateAhead();
     }
     return new Qcow2Builder(file, spec, plan.geometry);
   }

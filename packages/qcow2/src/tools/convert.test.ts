@@ -1,6 +1,9 @@
 // convert: images isola writes pass qemu-img check and compare equal to their source; compressed
 // clusters are ones qemu decompresses; zero clusters are left unallocated.
-import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, symlinkSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, describe, expect, vi } from 'vitest';
 import { itNeeds } from '../../../../test/support/requirements.js';
 import { pattern, qemuImg, qemuImgStatus, sparseFile, tempDir, writeRaw } from '../../test/qemu.js';
@@ -10,6 +13,7 @@ import { convert } from './convert.js';
 const tmp = tempDir('convert');
 afterAll(() => tmp.remove());
 const it = itNeeds({ tools: ['qemu-img'] });
+const asRoot = itNeeds({ root: true, tools: ['qemu-img', 'mount', 'umount'] });
 
 function expectGood(path: string, source: string, format = 'raw'): void {
   const check = qemuImgStatus('check', path);
@@ -116,6 +120,38 @@ describe('convert', () => {
     }
     expect(readFileSync(tmp.path('chain-base.raw')).equals(data)).toBe(true);
     expect(readFileSync(tmp.path('chain-mid.qcow2')).equals(mid)).toBe(true);
+  });
+
+  it('allocates what it writes: the data runs of the target take their blocks, its holes stay holes', async () => {
+    const MiB = 1024 * 1024;
+    const data = randomBytes(4 * MiB).fill(0, MiB, 2 * MiB); // 3 MiB of data around a zero MiB
+    writeRaw(tmp.path('three.raw'), data);
+    for (const outputFormat of ['raw', 'qcow2'] as const) {
+      const out = tmp.path(`allocated.${outputFormat}`);
+      await convert(tmp.path('three.raw'), out, { outputFormat });
+      const allocated = statSync(out).blocks * 512;
+      // qcow2 adds its header, one L2 table, the L1 table and the refcount structure: a few clusters.
+      expect(allocated).toBeGreaterThanOrEqual(3 * MiB);
+      expect(allocated).toBeLessThanOrEqual(3 * MiB + (outputFormat === 'qcow2' ? 6 * 65536 : 0));
+      if (outputFormat === 'qcow2') expectGood(out, tmp.path('three.raw'));
+      else expect(readFileSync(out).equals(data)).toBe(true);
+    }
+  });
+
+  asRoot('fails on a full file system in fallocate, before writing, naming the target and ENOSPC, and removes it', async () => {
+    const mnt = tmp.path('small-fs');
+    mkdirSync(mnt);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'isola-test-small', mnt]);
+    try {
+      // three.raw (written by the test above) holds 3 MiB of data: more than the file system's 1 MiB.
+      for (const outputFormat of ['raw', 'qcow2'] as const) {
+        const out = join(mnt, `full.${outputFormat}`);
+        await expect(convert(tmp.path('three.raw'), out, { outputFormat })).rejects.toThrow(/^fallocate\(".*full\.(raw|qcow2)"\): ENOSPC \(No space left on device\)$/);
+        expect(readdirSync(mnt)).toEqual([]);
+      }
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
   });
 
   it('stops when its signal aborts half way (Ctrl-C), failing with the reason and removing the target', async () => {

@@ -232,6 +232,7 @@ async function toRaw(src: Image, target: string, sync: boolean, signal?: AbortSi
   const block = 4096;
   const zero = Buffer.alloc(block);
   try {
+    await file.allocateAhead(); // each run of data blocks is allocated, then written
     for (const range of await dataRanges(src, block)) {
       for await (const { at, bytes } of chunks(src, range.start, range.length, block, pool, signal)) {
         const n = Math.min(bytes.length, src.size - at);

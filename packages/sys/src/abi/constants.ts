@@ -27,6 +27,10 @@ export const SEEK_CUR = 1;
 export const SEEK_END = 2;
 export const SEEK_DATA = 3;
 export const SEEK_HOLE = 4;
+/** fallocate(2) modes (linux/falloc.h). */
+export const FALLOC_FL_KEEP_SIZE = 0x01;
+export const FALLOC_FL_PUNCH_HOLE = 0x02;
+export const FALLOC_FL_ZERO_RANGE = 0x10;
 
 export const PROT_NONE = 0;
 export const PROT_READ = 1;

@@ -1,12 +1,13 @@
 // lseek against a real sparse file: SEEK_DATA/SEEK_HOLE find the extents the writes made, and ENXIO
-// past the last data comes back as null, not as an error.
-import { closeSync, mkdtempSync, openSync, rmSync, truncateSync, writeSync } from 'node:fs';
+// past the last data comes back as null, not as an error. fallocate allocates, grows and punches the
+// file's blocks, as fstat's block count shows.
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as c from '../abi/constants.js';
 import { SyscallError } from '../errors.js';
-import { lseek } from './files.js';
+import { fallocate, lseek } from './files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'isola-lseek-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -76,5 +77,41 @@ describe('lseek', () => {
     expect(error).toBeInstanceOf(SyscallError);
     expect((error as Error).message).toBe(`lseek(${fd}, -1, SEEK_SET): EINVAL (Invalid argument)`);
     expect(() => lseek(-5, 0, c.SEEK_DATA)).toThrow('lseek(-5, 0, SEEK_DATA): EBADF (Bad file descriptor)');
+  });
+});
+
+describe('fallocate', () => {
+  it('allocates a range (growing the file), then punches a hole in it that reads as zeros', () => {
+    const path = join(dir, 'allocated');
+    const fd = openSync(path, 'w+');
+    try {
+      fallocate(fd, 0, MiB, 2 * MiB);
+      let stat = fstatSync(fd);
+      expect(stat.size).toBe(3 * MiB);
+      expect(stat.blocks * 512).toBeGreaterThanOrEqual(2 * MiB);
+      expect(stat.blocks * 512).toBeLessThan(3 * MiB); // the first MiB stays a hole
+
+      writeSync(fd, Buffer.alloc(2 * MiB, 7), 0, 2 * MiB, MiB);
+      fallocate(fd, c.FALLOC_FL_PUNCH_HOLE | c.FALLOC_FL_KEEP_SIZE, MiB, MiB);
+      stat = fstatSync(fd);
+      expect(stat.size).toBe(3 * MiB);
+      expect(stat.blocks * 512).toBeLessThan(2 * MiB);
+      const back = Buffer.alloc(2 * MiB);
+      readSync(fd, back, 0, back.length, MiB);
+      expect(back.subarray(0, MiB).every((b) => b === 0)).toBe(true);
+      expect(back.subarray(MiB).every((b) => b === 7)).toBe(true);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('names the descriptor, mode and range when the call fails', () => {
+    expect(() => fallocate(-5, 0, 0, 4096)).toThrow('fallocate(-5, 0x0, 0, 4096): EBADF (Bad file descriptor)');
+    const fd = openSync(join(dir, 'allocated-bad'), 'w+');
+    try {
+      expect(() => fallocate(fd, 0, 0, 0)).toThrow(`fallocate(${fd}, 0x0, 0, 0): EINVAL (Invalid argument)`);
+    } finally {
+      closeSync(fd);
+    }
   });
 });

@@ -55,6 +55,15 @@ export function fdatasync(fd: number): void {
   check(libc.fdatasync(fd), 'fdatasync', () => `${fd}`);
 }
 
+/**
+ * fallocate(2): mode 0 allocates [offset, offset + length) (growing the file), FALLOC_FL_PUNCH_HOLE
+ * (with FALLOC_FL_KEEP_SIZE) gives a range's blocks back, FALLOC_FL_ZERO_RANGE zeroes it. File systems
+ * without a mode fail with EOPNOTSUPP.
+ */
+export function fallocate(fd: number, mode: number, offset: number, length: number): void {
+  check(libc.fallocate(fd, mode, offset, length), 'fallocate', () => `${fd}, 0x${mode.toString(16)}, ${offset}, ${length}`);
+}
+
 export function fcntl(fd: number, command: number, arg = 0): number {
   return check(libc.fcntl(fd, command, arg), 'fcntl', () => `${fd}, ${command}, ${arg}`);
 }
