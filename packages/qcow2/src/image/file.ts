@@ -206,8 +206,8 @@ export class ImageFile {
    * bookkeeping of delayed allocation: copying 768 MiB into a new file in 2 MiB writes took 0.24-0.30 s
    * with it against 0.29-0.49 s without (C, seven runs each), and `isola img convert` of bench/qcow2's
    * 1 GiB file took 0.43 and 0.46 s against 0.52 and 0.62 s (medians of two sets of seven runs). A full
-   * file system then fails in
-   * fallocate (ENOSPC), before the write; one without fallocate (EOPNOTSUPP) is written as before.
+   * file system then fails in fallocate (ENOSPC), before the write; one without fallocate (EOPNOTSUPP)
+   * is written as before.
    * Only where every allocated byte is then written: a write that fails leaves allocated zeros.
    */
   async allocateAhead(): Promise<void> {
