@@ -21,6 +21,9 @@ const DIRECT = 256 * 1024;
  */
 const MAX_INFLIGHT_DIRECT = 4;
 
+/** How far ahead of the data the file's blocks are allocated (ImageFile.allocateAhead). */
+const ALLOCATE_STEP = 32 * 1024 * 1024;
+
 /** A write in progress (wrapped: an async function cannot resolve to a promise). */
 export interface Written {
   written: Promise<void>;
@@ -63,7 +66,7 @@ export class Qcow2Builder {
       }
       file = await ImageFile.open(path, false, { direct: true });
     } else {
-      await file.allocateAhead();
+      await file.allocateAhead(ALLOCATE_STEP);
     }
     return new Qcow2Builder(file, spec, plan.geometry);
   }
@@ -131,6 +134,7 @@ export class Qcow2Builder {
     await file.write(l2Bytes, l2Start);
     await file.write(l1, l1Offset);
     for (const region of plan.regions) await file.write(region.bytes, region.offset);
+    await file.trimAllocation();
     const header = planNewImage(this.spec, file.path).header;
     header.l1Size = l1Size;
     header.l1TableOffset = l1Offset;

@@ -138,7 +138,7 @@ describe('convert', () => {
     }
   });
 
-  asRoot('fails on a full file system in fallocate, before writing, naming the target and ENOSPC, and removes it', async () => {
+  asRoot('fails on a full file system in fallocate, before writing, naming the target and ENOSPC, and removes it; a target that fits is written', async () => {
     const mnt = tmp.path('small-fs');
     mkdirSync(mnt);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'isola-test-small', mnt]);
@@ -149,6 +149,14 @@ describe('convert', () => {
         await expect(convert(tmp.path('three.raw'), out, { outputFormat })).rejects.toThrow(/^fallocate\(".*full\.(raw|qcow2)"\): ENOSPC \(No space left on device\)$/);
         expect(readdirSync(mnt)).toEqual([]);
       }
+      // 256 KiB of data fits, though the 32 MiB a qcow2 target allocates ahead does not: each write's
+      // own range is allocated instead, and the image ends where its data and tables do.
+      const small = tmp.path('small.raw');
+      writeRaw(small, randomBytes(256 * 1024));
+      const out = join(mnt, 'fits.qcow2');
+      await convert(small, out, { outputFormat: 'qcow2' });
+      expectGood(out, small);
+      expect(statSync(out).size).toBeLessThan(1024 * 1024);
     } finally {
       execFileSync('umount', [mnt]);
     }
