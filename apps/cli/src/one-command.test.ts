@@ -12,15 +12,24 @@ describe('soleCommand', () => {
     expect(soleCommand(['images'])).toBe('images');
   });
 
-  it('leaves topics, flags first, unknown words and odd strings to the full table', () => {
-    for (const args of [['vm', 'run'], ['container', 'ls'], ['image', 'prune'], ['--help'], ['-v'], [], ['frobnicate'], ['__proto__'], ['constructor'], ['RUN']]) {
+  it('takes a command of a topic named by its two words', () => {
+    expect(soleCommand(['img', 'convert', '-O', 'qcow2', 'a.raw', 'b.qcow2'])).toBe('img:convert');
+    expect(soleCommand(['vm', 'run', '--kernel', 'k'])).toBe('vm:run');
+    expect(soleCommand(['container', 'inspect', 'web'])).toBe('container:inspect');
+  });
+
+  it('leaves topics alone, flags first, unknown words and odd strings to the full table', () => {
+    for (const args of [['vm'], ['img', '--help'], ['img', 'frobnicate'], ['img', '-f', 'convert'], ['image', 'prune-everything'], ['--help'], ['-v'], [], ['frobnicate'], ['__proto__'], ['constructor'], ['img', 'constructor'], ['RUN']]) {
       expect(soleCommand(args)).toBeUndefined();
     }
   });
 
   it('knows a topic from the table it is given', () => {
     expect(soleCommand(['vm'], { vm: {}, 'vm:run': {} })).toBeUndefined();
+    expect(soleCommand(['vm', 'run'], { vm: {}, 'vm:run': {} })).toBe('vm:run');
+    expect(soleCommand(['vm', 'image'], { vm: {}, 'vm:run': {} })).toBeUndefined(); // `vm` with an argument: oclif decides
     expect(soleCommand(['vm'], { vm: {} })).toBe('vm');
+    expect(soleCommand(['vm', 'run'], { 'vm:run': {}, 'vm:run:fast': {} })).toBeUndefined();
   });
 });
 
@@ -33,7 +42,13 @@ describe('oneCommandOptions', () => {
     expect(ONE_COMMAND.ps).toBe(COMMANDS.ps);
   });
 
+  it('gives a topic command a table of its own', () => {
+    expect(oneCommandOptions(['img', 'info', 'x.qcow2'], binUrl)).toBeDefined();
+    expect(ONE_COMMAND['img:info']).toBe(COMMANDS['img:info']);
+  });
+
   it('is undefined where the full table is needed', () => {
-    expect(oneCommandOptions(['vm', 'ls'], binUrl)).toBeUndefined();
+    expect(oneCommandOptions(['vm'], binUrl)).toBeUndefined();
+    expect(oneCommandOptions(['img', '--help'], binUrl)).toBeUndefined();
   });
 });
