@@ -128,9 +128,13 @@ export class ClusterWriter {
     const oldTables = tables.takeReleases();
     if (releases.length === 0 && oldTables.length === 0) return;
     if (oldTables.length > 0 && !this.s.lazy) await file.sync(); // the new L1 entries are durable first
-    for (const offset of oldTables) await refcounts.release(offset, 1);
-    for (const r of releases) await refcounts.release(r.offset, r.clusters);
-    if (!this.s.lazy) await refcounts.writeBack();
+    const freed: number[] = [];
+    for (const offset of oldTables) freed.push(...(await refcounts.release(offset, 1)));
+    for (const r of releases) freed.push(...(await refcounts.release(r.offset, r.clusters)));
+    if (this.s.lazy) return; // the tables that named them may not be on disk yet: their space stays
+    await refcounts.writeBack();
+    // Only once the tables that named them are on disk (synced above): a crash finds no table naming a hole.
+    await file.punchClusters(freed, this.s.g.clusterSize);
   }
 
   /**

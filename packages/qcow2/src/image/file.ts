@@ -256,6 +256,45 @@ export class ImageFile {
     }
   }
 
+  /**
+   * Makes [offset, offset + length) read as zeros without writing them, as qemu's file driver does:
+   * 'punch' gives the blocks back (fallocate PUNCH_HOLE, for discard), 'zero' keeps them allocated
+   * (fallocate ZERO_RANGE, for write-zeroes; where the file system lacks it, a punched hole reads the
+   * same). The file's size never changes. Resolves false where the file system has neither: the caller
+   * then writes zeros, or does nothing for a discard.
+   */
+  async deallocate(offset: number, length: number, how: 'punch' | 'zero'): Promise<boolean> {
+    if (length === 0) return true;
+    const { abi, fallocate } = await loadSyscalls();
+    const punch = abi.FALLOC_FL_PUNCH_HOLE | abi.FALLOC_FL_KEEP_SIZE;
+    for (const [mode, name] of how === 'zero' ? [[abi.FALLOC_FL_ZERO_RANGE | abi.FALLOC_FL_KEEP_SIZE, 'ZERO_RANGE'], [punch, 'PUNCH_HOLE']] as const : [[punch, 'PUNCH_HOLE']] as const) {
+      try {
+        fallocate(this.handle.fd, mode, offset, length);
+        return true;
+      } catch (cause) {
+        const errno = (cause as { code?: unknown }).code;
+        if (errno !== 'EOPNOTSUPP' && errno !== 'ENOTSUP' && errno !== 'ENOSYS') throw ioError(this.path, `fallocate(${name})`, cause, { offset, length });
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Gives the space of image clusters that nothing references any more back to the file system (holes
+   * in the file), run by run, as qemu does with its default pass-discard settings: a guest's discard, a
+   * deleted snapshot or a rewritten cluster then shrinks the image on disk. Reallocating a hole later
+   * simply fills it. Where the file system cannot punch holes, the clusters keep their space.
+   */
+  async punchClusters(clusters: number[], clusterSize: number): Promise<void> {
+    const sorted = [...clusters].sort((a, b) => a - b);
+    for (let i = 0; i < sorted.length; ) {
+      let j = i + 1;
+      while (j < sorted.length && sorted[j] === sorted[j - 1] + 1) j++;
+      if (!(await this.deallocate(sorted[i] * clusterSize, (j - i) * clusterSize, 'punch'))) return;
+      i = j;
+    }
+  }
+
   /** fdatasync: the ordering barrier between data/refcounts, L2 tables and the L1 table. */
   async sync(): Promise<void> {
     try {

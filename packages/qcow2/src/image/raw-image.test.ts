@@ -1,6 +1,6 @@
 // Raw images: holes of a sparse file are reported as zero runs (SEEK_DATA/SEEK_HOLE), exactly as
 // qemu-img map reports them; a file that cannot be opened is one clean line naming the call and errno.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it as plainIt } from 'vitest';
 import { describeError } from '@isola/errors';
 import { itNeeds } from '../../../../test/support/requirements.js';
@@ -46,6 +46,29 @@ describe('raw image', () => {
     } finally {
       await image.close();
     }
+  });
+
+  it('discards by punching a hole (qemu-img map: zero) and zeroes ranges in place, keeping the file\'s length', async () => {
+    const file = tmp.path('punch.raw');
+    writeFileSync(file, Buffer.alloc(4 * MiB, 0x5a));
+    const image = await RawImage.open(file, false);
+    try {
+      const before = statSync(file).blocks * 512;
+      await image.discard(1 * MiB, 1 * MiB);
+      await image.writeZeroes(2 * MiB + 4 * KiB, 8 * KiB);
+      await image.writeZeroes(3 * MiB + 100, 1000); // inside one block: zeroed in place
+      expect(before - statSync(file).blocks * 512).toBeGreaterThanOrEqual(1 * MiB);
+      const back = Buffer.alloc(4 * MiB);
+      await image.read(back, 0);
+      const expected = Buffer.alloc(4 * MiB, 0x5a).fill(0, 1 * MiB, 2 * MiB).fill(0, 2 * MiB + 4 * KiB, 2 * MiB + 12 * KiB).fill(0, 3 * MiB + 100, 3 * MiB + 1100);
+      expect(back.equals(expected)).toBe(true);
+      expect(statSync(file).size).toBe(4 * MiB);
+    } finally {
+      await image.close();
+    }
+    const map = JSON.parse(qemuImg('map', '--output=json', '-f', 'raw', file)) as { start: number; length: number; data: boolean }[];
+    // Zeroed ranges stay allocated (fallocate ZERO_RANGE), as qemu's write-zeroes without unmap leaves them.
+    expect(map.filter((m) => !m.data).map((m) => [m.start, m.length])).toEqual([[1 * MiB, 1 * MiB]]);
   });
 
   plainIt('names the call, the path and the errno once when the file is missing, and creates nothing', async () => {

@@ -73,6 +73,7 @@ export class RawImage implements Image {
     return this.serial.run(async () => {
       this.checkOpen();
       checkAccess(this, 'write', new Uint8Array(0), offset, length);
+      if (await this.file.deallocate(offset, length, 'zero')) return;
       const chunk = new Uint8Array(Math.min(length, ZERO_CHUNK));
       for (let at = offset; at < offset + length; at += chunk.length) {
         await this.file.write(chunk.subarray(0, Math.min(chunk.length, offset + length - at)), at);
@@ -80,11 +81,16 @@ export class RawImage implements Image {
     });
   }
 
-  /** A raw file cannot give space back without fallocate(PUNCH_HOLE), which Node lacks: a no-op. */
+  /**
+   * Gives the range's blocks back to the file system (a hole, reading as zeros), as qemu's file driver
+   * does for a guest's discard; where the file system cannot punch holes, a discard does nothing (it is
+   * a hint: the guest no longer cares what the range holds).
+   */
   discard(offset: number, length: number): Promise<void> {
     return this.serial.run(async () => {
       this.checkOpen();
       checkAccess(this, 'write', new Uint8Array(0), offset, length);
+      await this.file.deallocate(offset, length, 'punch');
     });
   }
 

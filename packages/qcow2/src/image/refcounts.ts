@@ -172,16 +172,22 @@ export class Refcounts {
   }
 
   /** Drops one reference from each of `clusters` clusters starting at byte offset `offset`. */
-  async release(offset: number, clusters: number): Promise<void> {
+  /** Drops one reference to each of `clusters` clusters from `offset`; returns those now free (refcount 0). */
+  async release(offset: number, clusters: number): Promise<number[]> {
     const first = Math.floor(offset / this.g.clusterSize);
+    const freed: number[] = [];
     for (let c = first; c < first + clusters; c++) {
       const current = await this.get(c);
       if (current === 0) {
         throw imageError('EQCOW2_BAD_REFCOUNT', this.file.path, `cluster at ${hex(c * this.g.clusterSize)} is freed but its refcount is already 0`);
       }
       await this.set(c, current - 1);
-      if (current === 1) this.freeHint = Math.min(this.freeHint, c);
+      if (current === 1) {
+        this.freeHint = Math.min(this.freeHint, c);
+        freed.push(c);
+      }
     }
+    return freed;
   }
 
   /** Writes every changed block and table entry; fsyncs between new blocks and the entries naming them. */

@@ -1,6 +1,7 @@
 // Internal snapshots: create, write on (copying shared L2 tables and clusters), apply and delete,
 // with qemu-img check clean after every step and qemu-img reading the same snapshots back; and images
 // with snapshots made by qemu-img are written to without disturbing them.
+import { statSync } from 'node:fs';
 import { afterAll, describe, expect } from 'vitest';
 import { itNeeds } from '../../../../test/support/requirements.js';
 import { pattern, qemuImg, qemuImgStatus, tempDir, writeRaw } from '../../test/qemu.js';
@@ -63,6 +64,26 @@ describe('internal snapshots', () => {
     expect(qemuImgStatus('compare', '-f', 'raw', '-F', 'raw', tmp.path('two-after.raw'), tmp.path('v2.raw')).status).toBe(0);
     qemuImg('snapshot', '-d', 'two', path);
     expectClean(path);
+  });
+
+  it('gives the space only a deleted snapshot held back to the file system, as qemu-img does', async () => {
+    const path = tmp.path('space.qcow2');
+    const size = 4 * 1024 * 1024;
+    const image = (await createImage(path, { size, clusterSize: 65536 })) as Qcow2Image;
+    const v1 = pattern(size, 7).fill(1, 0, size); // every cluster data
+    await image.write(v1, 0);
+    await image.createSnapshot('old');
+    const v2 = Buffer.alloc(size, 2);
+    await image.write(v2, 0); // every cluster copied: the snapshot alone holds the first 4 MiB
+    await image.flush();
+    const withSnapshot = statSync(path).blocks * 512;
+    await image.deleteSnapshot('old');
+    await image.close();
+    const after = statSync(path).blocks * 512;
+    expect(withSnapshot - after).toBeGreaterThanOrEqual(size);
+    expectClean(path);
+    writeRaw(tmp.path('space.raw'), v2);
+    expect(qemuImgStatus('compare', '-F', 'raw', path, tmp.path('space.raw')).status).toBe(0);
   });
 
   it('writes to an image with snapshots made by qemu-img without changing them', async () => {

@@ -113,9 +113,10 @@ async function apply(s: State, nameOrId: string): Promise<void> {
   }
   await file.sync();
   tables.dropCache();
-  await adjustTree(s, old, -1);
+  const freed = await adjustTree(s, old, -1);
   await refcounts.writeBack();
   await updateCopiedFlags(s);
+  await file.punchClusters(freed, s.g.clusterSize); // what only the replaced state held
 }
 
 async function remove(s: State, nameOrId: string): Promise<void> {
@@ -127,11 +128,13 @@ async function remove(s: State, nameOrId: string): Promise<void> {
   );
   const l1 = new Uint8Array(snap.l1Size * 8);
   await file.read(l1, snap.l1TableOffset);
-  await adjustTree(s, l1, -1);
-  await refcounts.release(snap.l1TableOffset, Math.max(1, Math.ceil(l1.length / g.clusterSize)));
+  const freed = await adjustTree(s, l1, -1);
+  freed.push(...(await refcounts.release(snap.l1TableOffset, Math.max(1, Math.ceil(l1.length / g.clusterSize)))));
   await refcounts.writeBack();
   await file.sync();
   await updateCopiedFlags(s);
+  // What only the snapshot held goes back to the file system (qemu's pass-discard-snapshot).
+  await file.punchClusters(freed, g.clusterSize);
 }
 
 function find(s: State, nameOrId: string): Snapshot {
@@ -165,11 +168,18 @@ async function writeTable(s: State, snapshots: Snapshot[]): Promise<void> {
   s.snapshots = snapshots;
 }
 
-/** Adds `addend` references to every L2 table and data cluster the L1 table reaches. */
-async function adjustTree(s: State, l1: Uint8Array, addend: 1 | -1): Promise<void> {
+/**
+ * Adds `addend` references to every L2 table and data cluster the L1 table reaches; returns the
+ * clusters that a -1 left unreferenced.
+ */
+async function adjustTree(s: State, l1: Uint8Array, addend: 1 | -1): Promise<number[]> {
   const { file, g, refcounts } = s;
   const cs = g.clusterSize;
-  const change = (offset: number, clusters: number): Promise<void> => (addend > 0 ? refcounts.retain(offset, clusters) : refcounts.release(offset, clusters));
+  const freed: number[] = [];
+  const change = async (offset: number, clusters: number): Promise<void> => {
+    if (addend > 0) await refcounts.retain(offset, clusters);
+    else freed.push(...(await refcounts.release(offset, clusters)));
+  };
   const l2 = new Uint8Array(cs);
   for (let i = 0; i < l1.length / 8; i++) {
     const { l2Offset } = readL1Entry(l1, i, cs, file.path);
@@ -186,6 +196,7 @@ async function adjustTree(s: State, l1: Uint8Array, addend: 1 | -1): Promise<voi
     }
     await change(l2Offset, 1);
   }
+  return freed;
 }
 
 /** Sets the active tree's copied flags to "refcount is one", writing the tables that change. */

@@ -1,6 +1,7 @@
 // Zero clusters and discard: whole clusters become zero clusters (v3) or unallocated and their host
 // clusters are freed; partial ones are written (zero) or left (discard). qemu-img check and compare
 // against an in-memory model are the oracle, qemu-img map shows what was deallocated.
+import { statSync } from 'node:fs';
 import { afterAll, describe, expect } from 'vitest';
 import { itNeeds } from '../../../../test/support/requirements.js';
 import { pattern, qemuImg, tempDir, writeRaw } from '../../test/qemu.js';
@@ -50,6 +51,24 @@ describe('writeZeroes and discard', () => {
       expectQemuAgrees(path, model, tmp.path(`z${version}-again.expected.raw`));
     });
   }
+
+  it('gives discarded clusters\' space back to the file system (holes in the image file), as qemu does', async () => {
+    const cs = 65536;
+    const size = 8 * 1024 * 1024;
+    const path = tmp.path('punch.qcow2');
+    const model = pattern(size, 5).fill(9, 0, size);
+    const image = await createImage(path, { size, clusterSize: cs });
+    await image.write(model, 0);
+    await image.flush();
+    const before = statSync(path).blocks * 512;
+    await image.discard(cs, 6 * 1024 * 1024); // 6 MiB of whole clusters
+    model.fill(0, cs, cs + 6 * 1024 * 1024);
+    await image.close();
+    const after = statSync(path).blocks * 512;
+    expect(before - after).toBeGreaterThanOrEqual(6 * 1024 * 1024);
+    expect(statSync(path).size).toBeGreaterThan(size); // the file keeps its length: holes, not truncation
+    expectQemuAgrees(path, model, tmp.path('punch.expected.raw'));
+  });
 
   it('zeroes over a backing file with zero clusters (v3), and with written zeros (v2)', async () => {
     const base = pattern(512 * 1024, 37);
