@@ -7,7 +7,11 @@
 // isola's own packages stay external (commands import them lazily, when they run), except
 // @isola/image and @isola/qcow2: their ~60 and ~50 modules cost `isola pull` 90-480 ms and `isola img`
 // ~80 ms to resolve and load here, so each becomes a chunk of its own (dist/isola-*.cjs), loaded only
-// by its commands' dynamic import.
+// by its commands' dynamic import. @isola/errors and @isola/sys/files (the file syscalls qcow2 needs)
+// are bundled too: both are ES modules, and the first ES module a process requires starts Node's ES
+// module loader, ~10-15 ms; `isola img convert` then never starts it (sys/files loaded in 6-13 ms as
+// CommonJS against 24-38 ms as ES modules). An error from another copy of @isola/errors (the engine's)
+// is still an IsolaError: the class checks a brand, not its prototype.
 // Built into a directory of its own and renamed into dist/ file by file, chunks first (as the engine's
 // bundle is): a command started during a rebuild never finds a chunk missing or half-written.
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
@@ -49,7 +53,7 @@ try {
   await build({
     input: 'dist/entry.js',
     platform: 'node',
-    external: [/^node:/, /^@isola\/(?!(image|qcow2)$)/, 'koffi', 'typescript', 'ts-node', 'tsx'],
+    external: [/^node:/, /^@isola\/(?!(image|qcow2|errors|sys\/files)$)/, 'koffi', 'typescript', 'ts-node', 'tsx'],
     treeshake: true,
     logLevel: 'warn',
     plugins: [plainCommandSort, noEngineCheck],

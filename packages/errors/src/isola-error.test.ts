@@ -20,4 +20,23 @@ describe('IsolaError', () => {
     expect(describeError(wrapped)).toBe('open image: no such file');
     expect(describeError('plain')).toBe('plain');
   });
+
+  it('is an IsolaError across copies of the module (a bundle carries its own), and subclasses still check their prototype', async () => {
+    // A second instance of this module, as a bundle holds: a distinct class with the same name.
+    const copy = (await import('./isola-error.js?copy' as string)) as typeof import('./isola-error.js');
+    expect(copy.IsolaError).not.toBe(IsolaError);
+    const foreign = new copy.IsolaError('EX', 'made by the copy');
+    expect(foreign instanceof IsolaError).toBe(true);
+    expect(isIsolaError(foreign)).toBe(true);
+    expect(new IsolaError('EX', 'made here') instanceof copy.IsolaError).toBe(true);
+    expect(new Error('plain') instanceof IsolaError).toBe(false);
+    expect((null as unknown) instanceof IsolaError).toBe(false);
+    expect({ code: 'EX', message: 'looks like one' } instanceof IsolaError).toBe(false);
+
+    class MountError extends IsolaError {}
+    expect(new MountError('EMOUNT', 'm') instanceof MountError).toBe(true);
+    expect(new MountError('EMOUNT', 'm') instanceof IsolaError).toBe(true);
+    expect(new IsolaError('EX', 'x') instanceof MountError).toBe(false);
+    expect(foreign instanceof MountError).toBe(false);
+  });
 });

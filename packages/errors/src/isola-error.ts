@@ -8,12 +8,26 @@ export interface IsolaErrorOptions {
   details?: Record<string, unknown>;
 }
 
+/** Marks every IsolaError, whichever copy of this module made it (Symbol.for: one symbol per process). */
+const BRAND = Symbol.for('isola.error');
+
 export class IsolaError extends Error {
   readonly code: string;
   readonly details: Record<string, unknown>;
 
+  /**
+   * `x instanceof IsolaError` holds for an IsolaError from any copy of this module: bundles (the CLI's,
+   * the engine's) carry their own copy, and an error crossing from one to another is still an
+   * IsolaError. Subclasses (SyscallError...) keep the ordinary prototype check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== IsolaError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  }
+
   constructor(code: string, message: string, options: IsolaErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    Object.defineProperty(this, BRAND, { value: true });
     this.name = 'IsolaError';
     this.code = code;
     this.details = options.details ?? {};
