@@ -49,6 +49,40 @@ describe('isola img', () => {
     expect(isola('compare', raw, path('data.qcow2')).status).toBe(1);
   });
 
+  needsQemu('-p prints qemu-img\'s progress lines on stdout, ending at 100% (convert, commit, rebase); -q silences them', () => {
+    const raw = rawWithData('progress.raw');
+    /** The shares a -p output shows, checked line by line against qemu-img's format. */
+    const expectProgress = (stdout: string): void => {
+      expect(stdout.startsWith('    (0.00/100%)\r')).toBe(true);
+      expect(stdout.endsWith('    (100.00/100%)\r\n')).toBe(true);
+      const shares = stdout.replace(/\r\n$/, '').split('\r').map((line) => {
+        const m = /^ {4}\((\d{1,3}\.\d\d)\/100%\)$/.exec(line);
+        expect(m, JSON.stringify(line)).not.toBeNull();
+        return Number(m![1]);
+      });
+      expect(shares).toEqual([...shares].sort((a, b) => a - b));
+    };
+    expectProgress(qemuImg('convert', '-p', '-O', 'qcow2', raw, path('progress-qemu.qcow2')).stdout); // the format is qemu-img's
+    const converted = isola('convert', '-p', '-O', 'qcow2', raw, path('progress.qcow2'));
+    expect(converted.status).toBe(0);
+    expectProgress(converted.stdout);
+    expect(qemuImg('compare', raw, path('progress.qcow2')).status).toBe(0);
+    expect(isola('convert', '-p', '-q', '-O', 'qcow2', raw, path('quiet.qcow2'))).toMatchObject({ status: 0, stdout: '' });
+
+    const overlay = path('progress-overlay.qcow2');
+    expect(qemuImg('create', '-f', 'qcow2', '-b', 'progress.qcow2', '-F', 'qcow2', overlay).status).toBe(0);
+    expect(run('qemu-io', ['-c', 'write -P 0x42 1M 2M', overlay]).status).toBe(0);
+    const rebased = isola('rebase', '-p', '-b', '', overlay);
+    expect(rebased.status).toBe(0);
+    expectProgress(rebased.stdout);
+    expect(qemuImg('compare', '-F', 'qcow2', overlay, path('progress.qcow2')).status).toBe(1); // the 0x42 MiBs differ
+    expect(qemuImg('rebase', '-u', '-b', 'progress.qcow2', '-F', 'qcow2', overlay).status).toBe(0);
+    const committed = isola('commit', '-p', overlay);
+    expect(committed.status).toBe(0);
+    expect(committed.stdout.endsWith('\nImage committed.\n')).toBe(true);
+    expectProgress(committed.stdout.slice(0, -'Image committed.\n'.length));
+  });
+
   needsQemu('snapshots taken by isola are listed by qemu-img, and applying one brings its data back', () => {
     const image = path('snap.qcow2');
     expect(qemuImg('create', '-f', 'qcow2', image, '16M').status).toBe(0);

@@ -8,6 +8,8 @@ import { Qcow2Image } from '../image/qcow2-image.js';
 export interface CommitOptions {
   /** Keep the overlay's data instead of emptying it (qemu-img commit -d). */
   keep?: boolean;
+  /** The share of the overlay written so far, 0 to 1 (qemu-img commit -p). */
+  onProgress?: (done: number) => void;
 }
 
 const CHUNK = 4 * 1024 * 1024;
@@ -22,7 +24,9 @@ export async function commit(path: string, options: CommitOptions = {}): Promise
     try {
       if (base.size < top.size) await base.resize(top.size);
       const buf = Buffer.alloc(CHUNK);
+      options.onProgress?.(0);
       for (let at = 0; at < top.size; at += CHUNK) {
+        options.onProgress?.(at / top.size);
         for (const e of await top.status(at, Math.min(CHUNK, top.size - at))) {
           if (e.kind === 'unallocated') continue;
           if (e.kind === 'zero') {
@@ -41,6 +45,7 @@ export async function commit(path: string, options: CommitOptions = {}): Promise
       await base.close();
     }
     if (!options.keep) await top.deallocate(0, top.size);
+    options.onProgress?.(1);
   } finally {
     await top.close();
   }

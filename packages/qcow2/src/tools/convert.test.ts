@@ -122,6 +122,17 @@ describe('convert', () => {
     expect(readFileSync(tmp.path('chain-mid.qcow2')).equals(mid)).toBe(true);
   });
 
+  it('reports its progress from 0 to 1, never going back, for either output', async () => {
+    for (const outputFormat of ['raw', 'qcow2'] as const) {
+      const seen: number[] = [];
+      await convert(tmp.path('src.raw'), tmp.path(`progress.${outputFormat}`), { outputFormat, onProgress: (done) => seen.push(done) });
+      expect(seen[0]).toBe(0);
+      expect(seen.at(-1)).toBe(1);
+      expect(seen.length).toBeGreaterThan(2);
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    }
+  });
+
   it('allocates what it writes: the data runs of the target take their blocks, its holes stay holes', async () => {
     const MiB = 1024 * 1024;
     const data = randomBytes(4 * MiB).fill(0, MiB, 2 * MiB); // 3 MiB of data around a zero MiB

@@ -39,6 +39,11 @@ export interface ConvertOptions {
   direct?: boolean;
   /** Stops the convert at the next chunk (Ctrl-C): it then fails with the signal's reason and removes the target. */
   signal?: AbortSignal;
+  /**
+   * Called with the share of the disk done so far (0 to 1: the offset reached, zero runs counting as
+   * done when passed), after each chunk and once with 1 at the end: qemu-img convert -p's measure.
+   */
+  onProgress?: (done: number) => void;
 }
 
 /**
@@ -64,10 +69,12 @@ export async function convert(source: string, target: string, options: ConvertOp
     throw imageError('EIMG_BAD_OPTION', target, overwritten === src.path ? 'is the source image itself: convert would destroy it' : `is the backing file ${JSON.stringify(overwritten)} of ${source}: convert would destroy it`);
   }
   try {
-    if (options.outputFormat === 'raw') await toRaw(src, target, options.sync ?? false, options.signal);
+    options.onProgress?.(0);
+    if (options.outputFormat === 'raw') await toRaw(src, target, options);
     else await toQcow2(src, target, options);
     // A stop that came while no chunk was read (mapping the source, the final flush) still ends it.
     options.signal?.throwIfAborted();
+    options.onProgress?.(1);
   } catch (error) {
     // A half-written target is no image: nothing is left behind.
     await rm(target, { force: true }).catch(() => undefined);
@@ -185,6 +192,7 @@ async function toQcow2(src: Image, target: string, options: ConvertOptions): Pro
     let done = -1; // last guest cluster written: ranges may share a cluster at their edges
     for (const range of await dataRanges(src, cs)) {
       for await (const { at, bytes } of chunks(src, range.start, range.length, cs, pool, options.signal)) {
+        options.onProgress?.(Math.min(src.size, at + bytes.length) / src.size);
         const firstCluster = at / cs;
         if (options.compress) {
           const jobs: Promise<{ cluster: number; data: Buffer; deflated: Buffer }>[] = [];
@@ -226,7 +234,7 @@ async function toQcow2(src: Image, target: string, options: ConvertOptions): Pro
   }
 }
 
-async function toRaw(src: Image, target: string, sync: boolean, signal?: AbortSignal): Promise<void> {
+async function toRaw(src: Image, target: string, { sync = false, signal, onProgress }: ConvertOptions): Promise<void> {
   const file = await ImageFile.create(target);
   const pool = new BufferPool(CHUNK, pageAlignedChunks());
   const block = 4096;
@@ -236,6 +244,7 @@ async function toRaw(src: Image, target: string, sync: boolean, signal?: AbortSi
     for (const range of await dataRanges(src, block)) {
       for await (const { at, bytes } of chunks(src, range.start, range.length, block, pool, signal)) {
         const n = Math.min(bytes.length, src.size - at);
+        onProgress?.((at + n) / src.size);
         // Write runs of non-zero blocks; zero blocks stay holes.
         let runStart = -1;
         const blocks = Math.ceil(n / block);

@@ -13,11 +13,14 @@ export interface RebaseOptions {
   backingFile?: string;
   backingFormat?: ImageFormat;
   unsafe?: boolean;
+  /** The share of the overlay compared so far, 0 to 1 (qemu-img rebase -p). */
+  onProgress?: (done: number) => void;
 }
 
 export async function rebase(path: string, options: RebaseOptions): Promise<void> {
   const name = options.backingFile === '' ? undefined : options.backingFile;
   let format = options.backingFormat;
+  options.onProgress?.(0);
   if (!options.unsafe) {
     const top = await openImage(path);
     try {
@@ -28,7 +31,7 @@ export async function rebase(path: string, options: RebaseOptions): Promise<void
         const loop = await chainFileAt(next, path);
         if (loop !== undefined) throw imageError('EQCOW2_BACKING_LOOP', path, `new backing file "${name}" would make a loop: its chain reaches ${loop}, this image`);
         format ??= next?.format;
-        await copyDifferences(top, next);
+        await copyDifferences(top, next, options.onProgress);
       } finally {
         await next?.close();
       }
@@ -37,12 +40,13 @@ export async function rebase(path: string, options: RebaseOptions): Promise<void
     }
   }
   await setBackingFile(path, name, name === undefined ? undefined : format);
+  options.onProgress?.(1);
 }
 
 const CHUNK = 2 * 1024 * 1024;
 
 /** Writes into top every run it does not hold where its old backing chain and `next` differ. */
-async function copyDifferences(top: Image, next: Image | undefined): Promise<void> {
+async function copyDifferences(top: Image, next: Image | undefined, onProgress?: (done: number) => void): Promise<void> {
   const old = top.backing;
   const a = Buffer.alloc(CHUNK);
   const b = Buffer.alloc(CHUNK);
@@ -54,6 +58,7 @@ async function copyDifferences(top: Image, next: Image | undefined): Promise<voi
   const info = top.info();
   const cs = info.format === 'qcow2' ? info.clusterSize : 65536;
   for (let at = 0; at < top.size; at += CHUNK) {
+    onProgress?.(at / top.size);
     for (const e of await top.status(at, Math.min(CHUNK, top.size - at))) {
       if (e.kind !== 'unallocated') continue;
       const oldPart = a.subarray(0, e.length);

@@ -71,3 +71,26 @@ export function imageFormat(value: string | undefined): 'qcow2' | 'raw' | undefi
 export function badOption(message: string): IsolaError {
   return new IsolaError('EIMG_BAD_OPTION', message);
 }
+
+/**
+ * qemu-img's -p: "    (12.34/100%)\r" on stdout when the share done has grown by at least one point
+ * since the last line (and at the start), then "    (100.00/100%)\r\n" once the command succeeded.
+ */
+export class ProgressLine {
+  private last = -Infinity;
+
+  constructor(private readonly write: (text: string) => void = (text) => process.stdout.write(text)) {}
+
+  update(done: number): void {
+    const percent = Math.min(100, Math.max(0, done * 100));
+    if (percent - this.last < 1 && !(percent === 100 && this.last < 100)) return;
+    this.last = percent;
+    this.write(`    (${percent.toFixed(2)}/100%)\r`);
+  }
+
+  /** Ends the line: with 100% after a success, as it stands after a failure (so that the error starts a line). */
+  end(succeeded: boolean): void {
+    if (succeeded) this.write('    (100.00/100%)\r\n');
+    else if (this.last !== -Infinity) this.write('\n');
+  }
+}

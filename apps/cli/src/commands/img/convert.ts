@@ -1,7 +1,7 @@
 import { constants as osConstants } from 'node:os';
 import { IsolaError } from '@isola/errors';
 import { Args, Flags } from '@oclif/core';
-import { ImgCommand, badOption, createOptions, imageFormat } from './base.js';
+import { ImgCommand, ProgressLine, badOption, createOptions, imageFormat } from './base.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -13,7 +13,8 @@ export default class ImgConvert extends ImgCommand {
     compress: Flags.boolean({ char: 'c', description: 'compress the qcow2 clusters (raw deflate)' }),
     options: Flags.string({ char: 'o', description: 'cluster_size=, compat=, refcount_bits=, lazy_refcounts=, extended_l2=', multiple: true, multipleNonGreedy: true }),
     cache: Flags.string({ char: 't', description: 'unsafe (default: no flush), writeback (flush at the end) or none (O_DIRECT, flush at the end)', options: ['unsafe', 'writeback', 'none'], default: 'unsafe' }),
-    quiet: Flags.boolean({ char: 'q' }),
+    progress: Flags.boolean({ char: 'p', description: 'show progress (qemu-img\'s "(12.34/100%)" line on stdout)' }),
+    quiet: Flags.boolean({ char: 'q', description: 'print nothing but errors (wins over -p)' }),
   };
   static override args = { source: Args.string({ required: true }), target: Args.string({ required: true }) };
 
@@ -26,6 +27,8 @@ export default class ImgConvert extends ImgCommand {
     const stop = new AbortController();
     const onSignal = (signal: NodeJS.Signals): void => stop.abort(new IsolaError('EIMG_INTERRUPTED', `${args.target}: convert interrupted by ${signal}, target removed`, { details: { signal } }));
     for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
+    const progress = flags.progress && !flags.quiet ? new ProgressLine() : undefined;
+    let succeeded = false;
     try {
       await convert(args.source, args.target, {
         ...options,
@@ -35,8 +38,11 @@ export default class ImgConvert extends ImgCommand {
         sync: flags.cache !== 'unsafe',
         direct: flags.cache === 'none',
         signal: stop.signal,
+        onProgress: progress && ((done) => progress.update(done)),
       });
+      succeeded = true;
     } finally {
+      progress?.end(succeeded);
       for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     }
   }

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { ImgCommand, imageFormat } from './base.js';
+import { ImgCommand, ProgressLine, imageFormat } from './base.js';
 
 export default class ImgRebase extends ImgCommand {
   static override summary = 'Change the backing file of an overlay (qemu-img rebase)';
@@ -8,13 +8,21 @@ export default class ImgRebase extends ImgCommand {
     backing: Flags.string({ char: 'b', description: 'new backing file ("" for none)', required: true }),
     'backing-format': Flags.string({ char: 'F', description: 'new backing file format' }),
     unsafe: Flags.boolean({ char: 'u', description: 'only rewrite the name; do not copy differing data' }),
-    quiet: Flags.boolean({ char: 'q' }),
+    progress: Flags.boolean({ char: 'p', description: 'show progress (qemu-img\'s "(12.34/100%)" line on stdout)' }),
+    quiet: Flags.boolean({ char: 'q', description: 'print nothing but errors (wins over -p)' }),
   };
   static override args = { filename: Args.string({ required: true }) };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ImgRebase);
     const { rebase } = await import('@isola/qcow2');
-    await rebase(args.filename, { backingFile: flags.backing, backingFormat: imageFormat(flags['backing-format']), unsafe: flags.unsafe });
+    const progress = flags.progress && !flags.quiet ? new ProgressLine() : undefined;
+    let succeeded = false;
+    try {
+      await rebase(args.filename, { backingFile: flags.backing, backingFormat: imageFormat(flags['backing-format']), unsafe: flags.unsafe, onProgress: progress && ((done) => progress.update(done)) });
+      succeeded = true;
+    } finally {
+      progress?.end(succeeded);
+    }
   }
 }
