@@ -12,6 +12,12 @@ import { ioError } from '../errors.js';
 import { allocDirect, isDirectReady } from './aligned.js';
 import { IoQueue } from './io-queue.js';
 
+/** Whether a failed fallocate means the file system lacks the mode (rather than a real failure). */
+function unsupported(cause: unknown): boolean {
+  const errno = (cause as { code?: unknown }).code;
+  return errno === 'EOPNOTSUPP' || errno === 'ENOTSUP' || errno === 'ENOSYS';
+}
+
 /** @isola/sys/files, loaded on first use (koffi and the file syscall bindings: ~30 ms). */
 type Syscalls = typeof import('@isola/sys/files');
 let syscalls: Promise<Syscalls> | undefined;
@@ -241,12 +247,11 @@ export class ImageFile {
       this.allocated = wanted;
       return;
     } catch (cause) {
-      const errno = (cause as { code?: unknown }).code;
-      if (errno === 'EOPNOTSUPP' || errno === 'ENOTSUP' || errno === 'ENOSYS') {
+      if (unsupported(cause)) {
         this.fallocate = null;
         return;
       }
-      if (errno !== 'ENOSPC' || wanted === end) throw ioError(this.path, 'fallocate', cause, { offset: from, length: wanted - from });
+      if ((cause as { code?: unknown }).code !== 'ENOSPC' || wanted === end) throw ioError(this.path, 'fallocate', cause, { offset: from, length: wanted - from });
     }
     try {
       this.fallocate!(this.handle.fd, 0, from, end - from);
@@ -272,8 +277,7 @@ export class ImageFile {
         fallocate(this.handle.fd, mode, offset, length);
         return true;
       } catch (cause) {
-        const errno = (cause as { code?: unknown }).code;
-        if (errno !== 'EOPNOTSUPP' && errno !== 'ENOTSUP' && errno !== 'ENOSYS') throw ioError(this.path, `fallocate(${name})`, cause, { offset, length });
+        if (!unsupported(cause)) throw ioError(this.path, `fallocate(${name})`, cause, { offset, length });
       }
     }
     return false;
@@ -283,15 +287,21 @@ export class ImageFile {
    * Gives the space of image clusters that nothing references any more back to the file system (holes
    * in the file), run by run, as qemu does with its default pass-discard settings: a guest's discard, a
    * deleted snapshot or a rewritten cluster then shrinks the image on disk. Reallocating a hole later
-   * simply fills it. Where the file system cannot punch holes, the clusters keep their space.
+   * simply fills it. Best effort, as in qemu (whose qcow2 driver ignores what such a discard returns):
+   * the operation that freed the clusters has succeeded, and where the file system cannot punch them
+   * (or fails to), they only keep their space.
    */
   async punchClusters(clusters: number[], clusterSize: number): Promise<void> {
     const sorted = [...clusters].sort((a, b) => a - b);
-    for (let i = 0; i < sorted.length; ) {
-      let j = i + 1;
-      while (j < sorted.length && sorted[j] === sorted[j - 1] + 1) j++;
-      if (!(await this.deallocate(sorted[i] * clusterSize, (j - i) * clusterSize, 'punch'))) return;
-      i = j;
+    try {
+      for (let i = 0; i < sorted.length; ) {
+        let j = i + 1;
+        while (j < sorted.length && sorted[j] === sorted[j - 1] + 1) j++;
+        if (!(await this.deallocate(sorted[i] * clusterSize, (j - i) * clusterSize, 'punch'))) return;
+        i = j;
+      }
+    } catch {
+      // the space stays allocated; nothing references it
     }
   }
 
