@@ -171,8 +171,10 @@ export class Refcounts {
     return false;
   }
 
-  /** Drops one reference from each of `clusters` clusters starting at byte offset `offset`. */
-  /** Drops one reference to each of `clusters` clusters from `offset`; returns those now free (refcount 0). */
+  /**
+   * Drops one reference from each of `clusters` clusters starting at byte offset `offset`; returns the
+   * indexes of those now free (refcount 0).
+   */
   async release(offset: number, clusters: number): Promise<number[]> {
     const first = Math.floor(offset / this.g.clusterSize);
     const freed: number[] = [];

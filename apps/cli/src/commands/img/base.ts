@@ -76,7 +76,7 @@ export function badOption(message: string): IsolaError {
  * qemu-img's -p: "    (12.34/100%)\r" on stdout when the share done has grown by at least one point
  * since the last line (and at the start), then "    (100.00/100%)\r\n" once the command succeeded.
  */
-export class ProgressLine {
+class ProgressLine {
   private last = -Infinity;
 
   constructor(private readonly write: (text: string) => void = (text) => process.stdout.write(text)) {}
@@ -92,5 +92,18 @@ export class ProgressLine {
   end(succeeded: boolean): void {
     if (succeeded) this.write('    (100.00/100%)\r\n');
     else if (this.last !== -Infinity) this.write('\n');
+  }
+}
+
+/** Runs `task`, handing it an onProgress that prints the progress line when `shown` (-p without -q). */
+export async function withProgress<T>(shown: boolean, task: (onProgress?: (done: number) => void) => Promise<T>): Promise<T> {
+  const line = shown ? new ProgressLine() : undefined;
+  let succeeded = false;
+  try {
+    const result = await task(line && ((done) => line.update(done)));
+    succeeded = true;
+    return result;
+  } finally {
+    line?.end(succeeded);
   }
 }

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { ImgCommand, ProgressLine } from './base.js';
+import { ImgCommand, withProgress } from './base.js';
 
 export default class ImgCommit extends ImgCommand {
   static override summary = 'Write an overlay into its backing file (qemu-img commit)';
@@ -14,14 +14,7 @@ export default class ImgCommit extends ImgCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ImgCommit);
     const { commit } = await import('@isola/qcow2');
-    const progress = flags.progress && !flags.quiet ? new ProgressLine() : undefined;
-    let succeeded = false;
-    try {
-      await commit(args.filename, { keep: flags.keep, onProgress: progress && ((done) => progress.update(done)) });
-      succeeded = true;
-    } finally {
-      progress?.end(succeeded);
-    }
+    await withProgress(flags.progress && !flags.quiet, (onProgress) => commit(args.filename, { keep: flags.keep, onProgress }));
     if (!flags.quiet) process.stdout.write('Image committed.\n');
   }
 }

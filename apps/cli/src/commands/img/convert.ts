@@ -1,7 +1,7 @@
 import { constants as osConstants } from 'node:os';
 import { IsolaError } from '@isola/errors';
 import { Args, Flags } from '@oclif/core';
-import { ImgCommand, ProgressLine, badOption, createOptions, imageFormat } from './base.js';
+import { ImgCommand, badOption, createOptions, imageFormat, withProgress } from './base.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -27,22 +27,20 @@ export default class ImgConvert extends ImgCommand {
     const stop = new AbortController();
     const onSignal = (signal: NodeJS.Signals): void => stop.abort(new IsolaError('EIMG_INTERRUPTED', `${args.target}: convert interrupted by ${signal}, target removed`, { details: { signal } }));
     for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
-    const progress = flags.progress && !flags.quiet ? new ProgressLine() : undefined;
-    let succeeded = false;
     try {
-      await convert(args.source, args.target, {
-        ...options,
-        sourceFormat: imageFormat(flags.format),
-        outputFormat: imageFormat(flags['output-format']) ?? 'raw',
-        compress: flags.compress,
-        sync: flags.cache !== 'unsafe',
-        direct: flags.cache === 'none',
-        signal: stop.signal,
-        onProgress: progress && ((done) => progress.update(done)),
-      });
-      succeeded = true;
+      await withProgress(flags.progress && !flags.quiet, (onProgress) =>
+        convert(args.source, args.target, {
+          ...options,
+          sourceFormat: imageFormat(flags.format),
+          outputFormat: imageFormat(flags['output-format']) ?? 'raw',
+          compress: flags.compress,
+          sync: flags.cache !== 'unsafe',
+          direct: flags.cache === 'none',
+          signal: stop.signal,
+          onProgress,
+        }),
+      );
     } finally {
-      progress?.end(succeeded);
       for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     }
   }

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { ImgCommand, ProgressLine, imageFormat } from './base.js';
+import { ImgCommand, imageFormat, withProgress } from './base.js';
 
 export default class ImgRebase extends ImgCommand {
   static override summary = 'Change the backing file of an overlay (qemu-img rebase)';
@@ -16,13 +16,7 @@ export default class ImgRebase extends ImgCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ImgRebase);
     const { rebase } = await import('@isola/qcow2');
-    const progress = flags.progress && !flags.quiet ? new ProgressLine() : undefined;
-    let succeeded = false;
-    try {
-      await rebase(args.filename, { backingFile: flags.backing, backingFormat: imageFormat(flags['backing-format']), unsafe: flags.unsafe, onProgress: progress && ((done) => progress.update(done)) });
-      succeeded = true;
-    } finally {
-      progress?.end(succeeded);
-    }
+    const options = { backingFile: flags.backing, backingFormat: imageFormat(flags['backing-format']), unsafe: flags.unsafe };
+    await withProgress(flags.progress && !flags.quiet, (onProgress) => rebase(args.filename, { ...options, onProgress }));
   }
 }
