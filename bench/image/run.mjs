@@ -27,6 +27,7 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { warmPageCache } from '../support/page-cache.mjs';
 import { ImageStore, TarWriter, loadImage, pullImage, pushImage, unpackLayers } from '@isola/image';
 
 // The Node processes this starts run without NODE_EXTRA_CA_CERTS, as on a machine that does not set it:
@@ -113,17 +114,6 @@ async function time(fn, name) {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-// On a VM that hands free memory back to its host (virtio-balloon free page reporting, as here), the
-// first touch of memory freed more than ~2 s earlier faults in the host: writing 768 MiB into the page
-// cache took 1.9-3.3 s that way against 0.4-0.6 s into memory freed a moment before (bench/qcow2).
-// Before each case (untimed, for every tool alike) 512 MiB are written to a scratch file and deleted,
-// so that each case finds recently freed memory, as on a machine without page reporting.
-async function warmPageCache() {
-  const scratch = join(work, 'warm.scratch');
-  await run('dd', ['if=/dev/zero', `of=${scratch}`, 'bs=4M', 'count=128', 'status=none']);
-  await rm(scratch);
-}
-
 async function freePort() {
   return new Promise((resolve) => {
     const s = createServer();
@@ -186,7 +176,7 @@ try {
       // Nobody fsyncs, so without this the previous case's dirty pages (100+ MB, 9000 inodes) are
       // written back while the next case runs, and bill it for the kernel's flusher threads.
       await run('sync');
-      await warmPageCache();
+      warmPageCache(work, 512); // untimed, for every tool alike (bench/support/page-cache.mjs says why)
       rows[name].push(await time(fn, name));
     };
     for (let round = 0; round < rounds; round++) {

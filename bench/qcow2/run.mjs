@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomFillSync } from 'node:crypto';
+import { warmPageCache } from '../support/page-cache.mjs';
 
 // The Node processes this starts run without NODE_EXTRA_CA_CERTS, as on a machine that does not set it:
 // Node 20 parses that certificate bundle at start-up (~60 ms of CPU here), before any of isola's code runs.
@@ -110,19 +111,9 @@ for (const depth of only('alloc') ? [1, 32] : []) {
 
 // Each tool's default cache mode (qemu-img's 'unsafe': through the page cache, no flush), then -t none
 // for both (O_DIRECT, flushed at the end): the same kind of I/O on both sides in either row.
-// These rows move 768 MiB into the page cache. On a VM that reports free memory to its host (virtio-balloon
-// free page reporting; here the kernel's command line sets page_reporting.page_reporting_order=11), memory
-// freed more than ~2 s earlier has gone back to the host, and the first touch of each page faults there:
-// writing 768 MiB into such memory took 1.9-3.3 s against 0.37-0.6 s into memory freed a moment before
-// (the same copy loop, three runs each). Which tool met which kind of memory decided these rows, not the
-// tools. So before each run (untimed, for both tools alike) 1 GiB is written to a scratch file and deleted:
-// the run then finds recently freed memory, as on a machine without page reporting.
+// These rows move 768 MiB into the page cache: before each run, 1 GiB is written to a scratch file and
+// deleted (untimed, for both tools alike; bench/support/page-cache.mjs says why).
 const CONVERT_REPS = Math.max(REPS, 5);
-function warmPageCache() {
-  const scratch = join(dir, 'warm.scratch');
-  execFileSync('dd', ['if=/dev/zero', `of=${scratch}`, 'bs=4M', 'count=256', 'status=none']);
-  rmSync(scratch);
-}
 for (const [label, cache] of only('convert') ? [['', []], [' -t none', ['-t', 'none']]] : []) {
   const times = { qemu: [], isola: [] };
   for (let r = 0; r < CONVERT_REPS; r++) {
@@ -132,7 +123,7 @@ for (const [label, cache] of only('convert') ? [['', []], [' -t none', ['-t', 'n
       // Untimed: the previous convert's 768 MiB of dirty pages would otherwise still be draining,
       // and the kernel throttles whichever tool writes next (measured: 4 s after a sync, 15-20 s without).
       execFileSync('sync');
-      warmPageCache();
+      warmPageCache(dir, 1024);
       times[tool].push(run(tool, 'convert', ['-f', 'raw', '-O', 'qcow2', ...cache, source, out]));
     }
   }

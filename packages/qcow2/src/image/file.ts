@@ -238,26 +238,25 @@ export class ImageFile {
     this.allocated = this.length;
   }
 
-  /** Allocates the part of [offset, end) past `allocated` (and, with a step, beyond) before a write there. */
+  /**
+   * Allocates the part of [offset, end) past `allocated` (and, with a step, beyond) before a write there;
+   * when the step does not fit (ENOSPC), the write's own range is tried alone.
+   */
   private allocateFor(offset: number, end: number): void {
     const from = Math.max(offset, this.allocated);
-    const wanted = this.allocateStep > 0 ? Math.max(end, this.allocated + this.allocateStep) : end;
-    try {
-      this.fallocate!(this.handle.fd, 0, from, wanted - from);
-      this.allocated = wanted;
-      return;
-    } catch (cause) {
-      if (unsupported(cause)) {
-        this.fallocate = null;
+    const ahead = this.allocateStep > 0 ? Math.max(end, this.allocated + this.allocateStep) : end;
+    for (const to of ahead > end ? [ahead, end] : [end]) {
+      try {
+        this.fallocate!(this.handle.fd, 0, from, to - from);
+        this.allocated = to;
         return;
+      } catch (cause) {
+        if (unsupported(cause)) {
+          this.fallocate = null;
+          return;
+        }
+        if (to === end || (cause as { code?: unknown }).code !== 'ENOSPC') throw ioError(this.path, 'fallocate', cause, { offset: from, length: to - from });
       }
-      if ((cause as { code?: unknown }).code !== 'ENOSPC' || wanted === end) throw ioError(this.path, 'fallocate', cause, { offset: from, length: wanted - from });
-    }
-    try {
-      this.fallocate!(this.handle.fd, 0, from, end - from);
-      this.allocated = end;
-    } catch (cause) {
-      throw ioError(this.path, 'fallocate', cause, { offset: from, length: end - from });
     }
   }
 

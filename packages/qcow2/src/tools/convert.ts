@@ -187,7 +187,7 @@ async function toQcow2(src: Image, target: string, options: ConvertOptions): Pro
   const cs = builder.geometry.clusterSize;
   const zero = Buffer.alloc(cs);
   const limit = Math.min(cs - 1, maxCompressedSize(builder.geometry));
-  const pool = options.direct ? new BufferPool(CHUNK, (size) => builder.allocBuffer(size)) : new BufferPool(CHUNK, pageAlignedChunks());
+  const pool = new BufferPool(CHUNK, options.direct ? (size) => builder.allocBuffer(size) : pageAlignedChunks());
   try {
     let done = -1; // last guest cluster written: ranges may share a cluster at their edges
     for (const range of await dataRanges(src, cs)) {
