@@ -3,7 +3,8 @@
 // Rows: 4 KiB reads and writes at queue depth 1 and 32, on raw and qcow2, with -t none (O_DIRECT), on a
 // 1 GiB file of random data (qcow2: fully allocated, so writes overwrite in place); allocating qcow2
 // writes on a fresh empty image; and convert of a 1 GiB raw file (768 MiB of data, 256 MiB of zeros)
-// to qcow2, in the default cache mode and with -t none. Both tools take the same arguments; bench rows
+// to qcow2, in the default cache mode and with -t none (and, for reading beside them, the library's
+// convert() in this process). Both tools take the same arguments; bench rows
 // compare the "Run completed in" time each prints (ops/s), convert rows the wall time of the whole
 // command (isola's includes Node's start).
 // Repetitions alternate which tool goes first; medians and isola/qemu ratios (> 1: isola is faster).
@@ -14,7 +15,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomFillSync } from 'node:crypto';
 import { warmPageCache } from '../support/page-cache.mjs';
 
@@ -113,8 +114,14 @@ for (const depth of only('alloc') ? [1, 32] : []) {
 // for both (O_DIRECT, flushed at the end): the same kind of I/O on both sides in either row.
 // These rows move 768 MiB into the page cache: before each run, 1 GiB is written to a scratch file and
 // deleted (untimed, for both tools alike; bench/support/page-cache.mjs says why).
-const CONVERT_REPS = Math.max(REPS, 5);
-for (const [label, cache] of only('convert') ? [['', []], [' -t none', ['-t', 'none']]] : []) {
+// Seven: single runs of either tool range from 0.3 to over 1 s here, so the median needs more than a few.
+const CONVERT_REPS = Math.max(REPS, 7);
+
+/**
+ * One convert row: `convertWith(tool, out)` converts the source to `out` and returns its seconds.
+ * Runs alternate which tool goes first; the two results must hold the same disk.
+ */
+async function convertRow(row, note, convertWith) {
   const times = { qemu: [], isola: [] };
   for (let r = 0; r < CONVERT_REPS; r++) {
     for (const tool of r % 2 ? ['isola', 'qemu'] : ['qemu', 'isola']) {
@@ -124,12 +131,29 @@ for (const [label, cache] of only('convert') ? [['', []], [' -t none', ['-t', 'n
       // and the kernel throttles whichever tool writes next (measured: 4 s after a sync, 15-20 s without).
       execFileSync('sync');
       warmPageCache(dir, 1024);
-      times[tool].push(run(tool, 'convert', ['-f', 'raw', '-O', 'qcow2', ...cache, source, out]));
+      times[tool].push(await convertWith(tool, out));
     }
   }
   execFileSync('qemu-img', ['compare', join(dir, 'converted-qemu.qcow2'), join(dir, 'converted-isola.qcow2')]);
-  rows.push({ row: `convert 1 GiB raw -> qcow2${label} (wall)`, unit: 'MiB/s', qemu: 1024 / median(times.qemu), isola: 1024 / median(times.isola) });
-  console.log(`# convert${label} seconds, in run order: qemu-img ${times.qemu.map((t) => t.toFixed(2)).join(' ')}; isola ${times.isola.map((t) => t.toFixed(2)).join(' ')}`);
+  rows.push({ row, unit: 'MiB/s', qemu: 1024 / median(times.qemu), isola: 1024 / median(times.isola) });
+  console.log(`# ${note} seconds, in run order: qemu-img ${times.qemu.map((t) => t.toFixed(2)).join(' ')}; isola ${times.isola.map((t) => t.toFixed(2)).join(' ')}`);
+}
+
+for (const [label, cache] of only('convert') ? [['', []], [' -t none', ['-t', 'none']]] : []) {
+  await convertRow(`convert 1 GiB raw -> qcow2${label} (wall)`, `convert${label}`, (tool, out) => run(tool, 'convert', ['-f', 'raw', '-O', 'qcow2', ...cache, source, out]));
+}
+
+// The same convert as a program that imports @isola/qcow2 makes it: convert() in this (already started)
+// Node process, against the qemu-img command as above. For reading next to the rows above, whose isola
+// side includes starting Node and the CLI; the targets are the rows above.
+if (only('convert')) {
+  const { convert } = await import(pathToFileURL(join(root, 'packages/qcow2/dist/index.js')).href);
+  await convertRow('convert, library in process (info only)', 'convert() in process', async (tool, out) => {
+    if (tool === 'qemu') return run('qemu', 'convert', ['-f', 'raw', '-O', 'qcow2', source, out]);
+    const start = process.hrtime.bigint();
+    await convert(source, out, { sourceFormat: 'raw', outputFormat: 'qcow2' });
+    return Number(process.hrtime.bigint() - start) / 1e9;
+  });
 }
 
 const fmt = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
