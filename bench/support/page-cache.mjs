@@ -18,26 +18,23 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** Whether a virtio balloon here has free page reporting (feature bit 5, VIRTIO_BALLOON_F_REPORTING). */
+function reportsFreePages() {
+  const drivers = '/sys/bus/virtio/drivers/virtio_balloon';
+  let devices = [];
+  try {
+    devices = readdirSync(drivers).filter((name) => name.startsWith('virtio'));
+  } catch {
+    // no balloon driver: nothing reports
+  }
+  return devices.some((device) => readFileSync(join(drivers, device, 'features'), 'utf8')[5] === '1');
+}
+const REPORTING = reportsFreePages();
+
 /** Writes `mib` MiB to a scratch file in `dir` and deletes it, after the page-reporting wait where there is one. */
 export function warmPageCache(dir, mib) {
-  if (reportsFreePages()) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);
+  if (REPORTING) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);
   const scratch = join(dir, 'warm.scratch');
   execFileSync('dd', ['if=/dev/zero', `of=${scratch}`, 'bs=4M', `count=${Math.ceil(mib / 4)}`, 'status=none']);
   rmSync(scratch);
-}
-
-/** Whether a virtio balloon here has free page reporting (feature bit 5, VIRTIO_BALLOON_F_REPORTING). */
-let reporting;
-function reportsFreePages() {
-  if (reporting === undefined) {
-    const drivers = '/sys/bus/virtio/drivers/virtio_balloon';
-    let devices = [];
-    try {
-      devices = readdirSync(drivers).filter((name) => name.startsWith('virtio'));
-    } catch {
-      // no balloon driver: nothing reports
-    }
-    reporting = devices.some((device) => readFileSync(join(drivers, device, 'features'), 'utf8')[5] === '1');
-  }
-  return reporting;
 }
